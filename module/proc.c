@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/tcpstates: the per-state counts of the opener's network namespace,
+ * with the TIME_WAIT limit and the overflow counters beside them.
+ *
+ * The format is a stable interface (README.md): one "key values" record a
+ * line; a new field is a new line, an existing line never changes meaning.
+ */
+#include <linux/nsproxy.h>
+#include <linux/proc_fs.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/timekeeping.h>
+#include <net/ip.h>
+#include <net/net_namespace.h>
+#include <net/snmp.h>
+
+#include "compat.h"
+#include "tcpstates.h"
+
+static unsigned long tcpstates_mib(struct net *net, int field)
+{
+	return snmp_fold_field(net->mib.net_statistics, field);
+}
+
+static void tcpstates_show_states(struct seq_file *seq,
+				  const struct tcpstates_counts *c)
+{
+	u64 total[TCPSTATES_NR_FAMILIES] = {};
+	int s, f;
+
+	seq_puts(seq, "state ipv4 ipv6\n");
+	for (s = TCP_ESTABLISHED; s < TCPSTATES_NR_STATES; s++) {
+		seq_printf(seq, "%s %llu %llu\n", tcpstates_state_names[s],
+			   c->sockets[s][TCPSTATES_IPV4],
+			   c->sockets[s][TCPSTATES_IPV6]);
+		for (f = 0; f < TCPSTATES_NR_FAMILIES; f++)
+			total[f] += c->sockets[s][f];
+	}
+	seq_printf(seq, "total %llu %llu\n", total[TCPSTATES_IPV4],
+		   total[TCPSTATES_IPV6]);
+}
+
+static void tcpstates_show_limits(struct seq_file *seq, struct net *net)
+{
+	seq_printf(seq, "tw_count %d\n", tcpstates_tw_count(net));
+	seq_printf(seq, "max_tw_buckets %d\n",
+		   READ_ONCE(*tcpstates_max_tw_buckets(net)));
+	seq_printf(seq, "tw_overflow %lu\n",
+		   tcpstates_mib(net, LINUX_MIB_TCPTIMEWAITOVERFLOW));
+	seq_printf(seq, "listen_overflows %lu\n",
+		   tcpstates_mib(net, LINUX_MIB_LISTENOVERFLOWS));
+	seq_printf(seq, "listen_drops %lu\n",
+		   tcpstates_mib(net, LINUX_MIB_LISTENDROPS));
+	seq_printf(seq, "syncookies_sent %lu\n",
+		   tcpstates_mib(net, LINUX_MIB_SYNCOOKIESSENT));
+}
+
+static int tcpstates_proc_show(struct seq_file *seq, void *v)
+{
+	struct net *net = seq->private;
+	struct tcpstates_counts c;
+	u64 start, ns;
+
+	start = ktime_get_ns();
+	tcpstates_walk(net, &c);
+	ns = ktime_get_ns() - start;
+
+	seq_printf(seq, "tcpstates %d\n", TCPSTATES_FORMAT_VERSION);
+	seq_printf(seq, "netns %u\n", net->ns.inum);
+	tcpstates_show_states(seq, &c);
+	tcpstates_show_limits(seq, net);
+	seq_printf(seq, "scan_buckets %llu\n", c.buckets);
+	seq_printf(seq, "scan_ns %llu\n", ns);
+	return 0;
+}
+
+/*
+ * The namespace is the opener's, pinned until release: the walk must not
+ * outlive a private ehash, which is freed as soon as its netns goes.
+ */
+static int tcpstates_proc_open(struct inode *inode, struct file *file)
+{
+	struct net *net = get_net(current->nsproxy->net_ns);
+	int err;
+
+	err = single_open(file, tcpstates_proc_show, net);
+	if (err)
+		put_net(net);
+	return err;
+}
+
+static int tcpstates_proc_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *seq = file->private_data;
+
+	put_net(seq->private);
+	return single_release(inode, file);
+}
+
+static const struct proc_ops tcpstates_proc_ops = {
+	.proc_open	= tcpstates_proc_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= tcpstates_proc_release,
+};
+
+static struct proc_dir_entry *tcpstates_proc_entry;
+
+int tcpstates_proc_init(void)
+{
+	tcpstates_proc_entry = proc_create("tcpstates", 0444, NULL,
+					   &tcpstates_proc_ops);
+	return tcpstates_proc_entry ? 0 : -ENOMEM;
+}
+
+/*
+ * proc_remove() waits for reads in progress and releases files still open,
+ * so no reader can run our code after the module is gone.
+ */
+void tcpstates_proc_exit(void)
+{
+	proc_remove(tcpstates_proc_entry);
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/tcpstates/: the TIME_WAIT sysctls of the caller's network
+ * namespace, read and written in place.  The module keeps no copy, so
+ * sysctl and these files always agree.
+ *
+ * sysfs itself is global; every read and write acts on the namespace of
+ * the process doing it, with the permission check the sysctl has.
+ */
+#include <linux/capability.h>
+#include <linux/kobject.h>
+#include <linux/kstrtox.h>
+#include <linux/nsproxy.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <net/net_namespace.h>
+
+#include "compat.h"
+#include "tcpstates.h"
+
+/* Longer than any valid value with a newline; rejects padded numbers. */
+#define TCPSTATES_MAX_INPUT	16
+
+/*
+ * Parse a decimal in 0..@max with an optional trailing newline.  Anything
+ * else is -EINVAL, including a value kstrtouint would have cut at an
+ * embedded NUL and one too large for an int.
+ */
+int tcpstates_parse_int(const char *buf, size_t count, int max, int *val)
+{
+	unsigned int v;
+
+	if (count == 0 || count > TCPSTATES_MAX_INPUT ||
+	    strnlen(buf, count) != count)
+		return -EINVAL;
+	if (kstrtouint(buf, 10, &v) || v > max)
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+static struct net *tcpstates_net(void)
+{
+	return current->nsproxy->net_ns;
+}
+
+/* The sysctl's own rule: CAP_NET_ADMIN over the namespace's owner. */
+static int tcpstates_may_write(struct net *net)
+{
+	return ns_capable(net->user_ns, CAP_NET_ADMIN) ? 0 : -EPERM;
+}
+
+static ssize_t max_tw_buckets_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  READ_ONCE(*tcpstates_max_tw_buckets(tcpstates_net())));
+}
+
+static ssize_t max_tw_buckets_store(struct kobject *kobj,
+				    struct kobj_attribute *attr,
+				    const char *buf, size_t count)
+{
+	struct net *net = tcpstates_net();
+	int err, val;
+
+	err = tcpstates_may_write(net);
+	if (err)
+		return err;
+	err = tcpstates_parse_int(buf, count, INT_MAX, &val);
+	if (err)
+		return err;
+	WRITE_ONCE(*tcpstates_max_tw_buckets(net), val);
+	return count;
+}
+
+static ssize_t tw_reuse_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(*tcpstates_tw_reuse(tcpstates_net())));
+}
+
+static ssize_t tw_reuse_store(struct kobject *kobj, struct kobj_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct net *net = tcpstates_net();
+	int err, val;
+
+	err = tcpstates_may_write(net);
+	if (err)
+		return err;
+	err = tcpstates_parse_int(buf, count, 2, &val);
+	if (err)
+		return err;
+	WRITE_ONCE(*tcpstates_tw_reuse(net), val);
+	return count;
+}
+
+static ssize_t tw_count_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%d\n", tcpstates_tw_count(tcpstates_net()));
+}
+
+/*
+ * Named by string: tw_reuse and tw_count would expand as the macros of
+ * include/net/inet_timewait_sock.h inside __ATTR().
+ */
+static struct kobj_attribute tcpstates_attr_max_tw_buckets =
+	__ATTR_RW(max_tw_buckets);
+
+static struct kobj_attribute tcpstates_attr_tw_reuse = {
+	.attr	= { .name = "tw_reuse", .mode = 0644 },
+	.show	= tw_reuse_show,
+	.store	= tw_reuse_store,
+};
+
+static struct kobj_attribute tcpstates_attr_tw_count = {
+	.attr	= { .name = "tw_count", .mode = 0444 },
+	.show	= tw_count_show,
+};
+
+static struct attribute *tcpstates_attrs[] = {
+	&tcpstates_attr_max_tw_buckets.attr,
+	&tcpstates_attr_tw_reuse.attr,
+	&tcpstates_attr_tw_count.attr,
+	NULL,
+};
+
+static const struct attribute_group tcpstates_attr_group = {
+	.attrs = tcpstates_attrs,
+};
+
+static struct kobject *tcpstates_kobj;
+
+/* The module parameters, for the initial namespace; negative: unset. */
+void tcpstates_sysfs_apply(int max_tw, int reuse)
+{
+	if (max_tw >= 0)
+		WRITE_ONCE(*tcpstates_max_tw_buckets(&init_net), max_tw);
+	if (reuse >= 0)
+		WRITE_ONCE(*tcpstates_tw_reuse(&init_net), reuse);
+}
+
+int tcpstates_sysfs_init(void)
+{
+	int err;
+
+	tcpstates_kobj = kobject_create_and_add("tcpstates", kernel_kobj);
+	if (!tcpstates_kobj)
+		return -ENOMEM;
+	err = sysfs_create_group(tcpstates_kobj, &tcpstates_attr_group);
+	if (err)
+		goto err_kobj;
+	return 0;
+
+err_kobj:
+	kobject_put(tcpstates_kobj);
+	return err;
+}
+
+void tcpstates_sysfs_exit(void)
+{
+	sysfs_remove_group(tcpstates_kobj, &tcpstates_attr_group);
+	kobject_put(tcpstates_kobj);
+}

@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# vm-run.sh [options] ABI PAYLOAD_DIR [COMMAND...]
+#
+# Boot Debian's kernel ABI (fetched and unpacked into $CACHE on first use)
+# under QEMU with an initramfs holding PAYLOAD_DIR at /opt/tcpstates, load
+# PAYLOAD_DIR/tcpstates.ko, run COMMAND (a shell command line, default
+# ./run-guest.sh) in /opt/tcpstates, and exit with its status.
+#
+# Any kernel splat in the guest's log (WARNING, BUG, Oops, lockdep, KASAN,
+# RCU stall, soft lockup, kmemleak) fails the run, as does a guest that
+# crashes, hangs past the timeout or cannot be fetched or booted.
+#
+#   -t SECONDS   hard timeout for the whole guest (default 900)
+#   -m MB        guest memory (default 1024)
+#   -a ARGS      arguments for insmod tcpstates.ko
+#   -n           do not load tcpstates.ko at boot
+#   -l DIR       keep the guest's kernel log and output in DIR
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+CACHE=${CACHE:-$here/../build/kernels}
+timeout=900
+mem=1024
+args=
+load=1
+logdir=
+
+while getopts "t:m:a:nl:" o; do
+	case "$o" in
+	t) timeout=$OPTARG ;;
+	m) mem=$OPTARG ;;
+	a) args=$OPTARG ;;
+	n) load=0 ;;
+	l) logdir=$OPTARG ;;
+	*) echo "usage: vm-run.sh [-t s] [-m MB] [-a args] [-n] [-l dir] ABI PAYLOAD [CMD...]" >&2
+	   exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+if [ $# -lt 2 ]; then
+	echo "usage: vm-run.sh [-t s] [-m MB] [-a args] [-n] [-l dir] ABI PAYLOAD [CMD...]" >&2
+	exit 2
+fi
+abi=$1
+payload=$2
+shift 2
+cmd=${*:-./run-guest.sh}
+
+# Report headers only: a debug kernel prints "RCU lockdep checking is
+# enabled" at every boot, and that is no failure.
+SPLATS='WARNING:|BUG:|Oops|Kernel panic|general protection fault|'
+SPLATS+='possible circular locking|possible recursive locking|'
+SPLATS+='suspicious RCU usage|inconsistent lock state|'
+SPLATS+='KASAN:|UBSAN:|unreferenced object|'
+SPLATS+='detected stalls? on CPUs|self-detected stall|rcu_.*stall|'
+SPLATS+='soft lockup|hard LOCKUP|blocked for more than|'
+SPLATS+='sleeping function called from invalid context|list_(add|del) corruption'
+
+"$here/fetch-kernel.sh" "$abi" "$CACHE" || {
+	echo "vm-run: cannot fetch kernel $abi" >&2
+	exit 1
+}
+kroot=$CACHE/$abi/root
+
+work=$(mktemp -d)
+cleanup() {
+	[ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null
+	[ -n "${tpid:-}" ] && kill "$tpid" 2>/dev/null
+	if [ -n "$logdir" ]; then
+		mkdir -p "$logdir"
+		cp "$work/kernel.log" "$work/out.log" "$logdir/" 2>/dev/null
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir "$work/payload"
+cp -a "$payload/." "$work/payload/"
+printf '%s\n' "$cmd" > "$work/payload/cmd"
+printf '%s\n' "$args" > "$work/payload/insmod-args"
+"$here/mkinitramfs.sh" "$work/initrd" "$kroot" "$abi" "$work/payload" || exit 1
+
+: > "$work/kernel.log"
+: > "$work/out.log"
+timeout --foreground -k 5 "$timeout" \
+	qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m "$mem" \
+	-nodefaults -display none -no-reboot \
+	-kernel "$kroot/boot/vmlinuz-$abi" -initrd "$work/initrd" \
+	-append "console=ttyS0,115200 panic_on_warn=1 panic=-1 oops=panic mitigations=off tcpstates.load=$load" \
+	-serial "file:$work/kernel.log" -serial "file:$work/out.log" &
+qpid=$!
+tail -n +1 -f "$work/out.log" --pid=$qpid | grep --line-buffered -v '^VMRUN_EXIT=' &
+tpid=$!
+wait $qpid
+qstatus=$?
+qpid=
+wait $tpid 2>/dev/null
+tpid=
+
+status=$(sed -n 's/^VMRUN_EXIT=\([0-9]*\).*/\1/p' "$work/out.log" | tail -n 1)
+splats=$(grep -aEc "$SPLATS" "$work/kernel.log")
+if [ "$splats" -gt 0 ]; then
+	echo "vm-run: $abi: $splats kernel splat line(s):" >&2
+	grep -aE -A 30 "$SPLATS" "$work/kernel.log" | head -n 80 >&2
+	exit 126
+fi
+if [ -z "$status" ]; then
+	if [ "$qstatus" = 124 ]; then
+		echo "vm-run: $abi: guest timed out after ${timeout}s" >&2
+	else
+		echo "vm-run: $abi: guest died without an exit status (qemu $qstatus)" >&2
+	fi
+	tail -n 40 "$work/kernel.log" >&2
+	exit 125
+fi
+exit "$status"
