@@ -9,7 +9,10 @@ set -euo pipefail
 abi=$1
 dir=$2/$abi
 
-if [ -f "$dir/.unpacked" ]; then
+# A kbuild "make clean" with M= above this cache deletes every *.ko in
+# it: check for a module, not only the marker.
+if [ -f "$dir/.unpacked" ] &&
+   [ -n "$(find "$dir/root/lib/modules" -name 'veth.ko*' -print -quit)" ]; then
 	exit 0
 fi
 rm -rf "$dir"

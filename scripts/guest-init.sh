@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of a test guest.  The kernel log goes to ttyS0; the command's

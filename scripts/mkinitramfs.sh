@@ -54,6 +54,9 @@ for a in $("$root/usr/bin/busybox" --list); do
 	[ -e "$root/usr/bin/$a" ] || [ -e "$root/usr/sbin/$a" ] ||
 		ln -s busybox "$root/usr/bin/$a"
 done
+# Debian's busybox sh runs its own applets before PATH (so "ip" would be
+# busybox's); the tests' shell, system() included, must be bash.
+ln -sf bash "$root/usr/bin/sh"
 
 mods=$kroot/lib/modules/$abi/kernel
 : > "$root/lib/modules/extra/order"

@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Unloading the module while readers hold /proc/tcpstates open must not
+# oops: the reader gets EOF or an error, and a reload works again.
+source "$(dirname "$0")/lib.sh"
+require_root
+
+check_reload_with_open_file() {
+	local ret=0
+
+	exec 3</proc/tcpstates || return 1
+	head -n 1 <&3 >/dev/null || ret=1
+	rmmod tcpstates || ret=1
+	# The read must fail or return nothing; it must not crash.
+	if [ -n "$(cat <&3 2>/dev/null)" ]; then
+		ret=1
+	fi
+	exec 3<&-
+	[ ! -e /proc/tcpstates ] || ret=1
+	insmod "$TCPSTATES_KO" || ret=1
+	grep -q '^tcpstates 1$' /proc/tcpstates || ret=1
+	return $ret
+}
+
+check_reload_loop() {
+	local i pids=()
+
+	for i in 1 2 3 4; do
+		(while :; do cat /proc/tcpstates >/dev/null 2>&1; done) &
+		pids+=($!)
+	done
+	for i in $(seq 20); do
+		rmmod tcpstates || break
+		insmod "$TCPSTATES_KO" || break
+	done
+	kill "${pids[@]}"
+	wait "${pids[@]}" 2>/dev/null
+	[ "$i" -eq 20 ] && grep -q '^tcpstates 1$' /proc/tcpstates
+}
+
+check_reload_with_open_file
+log_test $? "rmmod while a reader holds /proc/tcpstates open"
+check_reload_loop
+log_test $? "rmmod/insmod 20 times under 4 concurrent readers"
+ksft_exit
