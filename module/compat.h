@@ -13,7 +13,7 @@
  * netns_ipv4 and per-netns (tcp_child_ehash_entries) hash tables; before it
  * the walk would need tcp_hashinfo, which 6.12 no longer exports to us.
  */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#if KERNEL_VERSION(6, 1, 0) > LINUX_VERSION_CODE
 #error "tcpstates needs Linux 6.1 or later"
 #endif
 

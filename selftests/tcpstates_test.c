@@ -188,6 +188,34 @@ static int run(const char *cmd)
 	return system(cmd) ? -1 : 0;
 }
 
+static int run_all(const char * const *cmds)
+{
+	for (; *cmds; cmds++)
+		if (run(*cmds))
+			return -1;
+	return 0;
+}
+
+/* A veth whose peer has no address, and neighbours that never answer. */
+static const char * const dead_end[] = {
+	"ip link add va type veth peer name vb",
+	"ip link set va up",
+	"ip link set vb up",
+	"ip addr add 10.9.0.1/24 dev va",
+	"ip addr add fd00:9::1/64 dev va nodad",
+	"ip neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev va nud permanent",
+	"ip neigh add fd00:9::2 lladdr 02:00:00:00:00:02 dev va nud permanent",
+	NULL
+};
+
+/* The flooder's end, in its own netns: it does not own 10.8.0.100+. */
+static const char * const flooder[] = {
+	"ip link set lo up",
+	"ip link set vb up",
+	"ip addr add 10.8.0.2/24 dev vb",
+	NULL
+};
+
 /* SYNs into a veth whose peer has no address: nobody ever answers. */
 TEST_F(tcp, syn_sent)
 {
@@ -196,12 +224,7 @@ TEST_F(tcp, syn_sent)
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
 	int i, fd;
 
-	ASSERT_EQ(0, run("ip link add va type veth peer name vb && "
-			 "ip link set va up && ip link set vb up && "
-			 "ip addr add 10.9.0.1/24 dev va && "
-			 "ip addr add fd00:9::1/64 dev va nodad && "
-			 "ip neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev va nud permanent && "
-			 "ip neigh add fd00:9::2 lladdr 02:00:00:00:00:02 dev va nud permanent"));
+	ASSERT_EQ(0, run_all(dead_end));
 	to.ss_family = variant->cfam;
 	if (variant->cfam == AF_INET6) {
 		inet_pton(AF_INET6, "fd00:9::2", &sin6->sin6_addr);
@@ -243,17 +266,17 @@ TEST_F(tcp, syn_recv)
 		if (unshare(CLONE_NEWNET) || write(go[1], "x", 1) != 1 ||
 		    read(done[0], &c, 1) != 1)
 			_exit(1);
-		if (run("ip link set lo up && ip link set vb up && "
-			"ip addr add 10.8.0.2/24 dev vb") ||
+		if (run_all(flooder) ||
 		    send_raw_syns("10.8.0.100", "10.8.0.1", 8080, 16))
 			_exit(1);
 		_exit(read(done[0], &c, 1) == 1 ? 0 : 1);
 	}
 	ASSERT_EQ(1, read(go[0], &c, 1));
-	snprintf(cmd, sizeof(cmd),
-		 "ip link add va type veth peer name vb netns %d && "
-		 "ip link set va up && ip addr add 10.8.0.1/24 dev va", pid);
+	snprintf(cmd, sizeof(cmd), "ip link add va type veth peer name vb netns %d",
+		 pid);
 	ASSERT_EQ(0, run(cmd));
+	ASSERT_EQ(0, run("ip link set va up"));
+	ASSERT_EQ(0, run("ip addr add 10.8.0.1/24 dev va"));
 	if (variant->lfam == AF_INET) {
 		struct sockaddr_in a = { .sin_family = AF_INET,
 					 .sin_port = htons(8080) };

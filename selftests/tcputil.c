@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -336,10 +337,13 @@ static unsigned short csum(const void *data, size_t len, unsigned int sum)
 	return ~sum;
 }
 
+/* Both headers are 20 bytes with 4-byte alignment: no padding. */
 struct syn_packet {
 	struct iphdr ip;
 	struct tcphdr tcp;
-} __attribute__((packed));
+};
+
+static_assert(sizeof(struct syn_packet) == 40, "IPv4 + TCP header");
 
 static void build_syn(struct syn_packet *pk, in_addr_t src, in_addr_t dst,
 		      int sport, int dport)
@@ -349,7 +353,7 @@ static void build_syn(struct syn_packet *pk, in_addr_t src, in_addr_t dst,
 		unsigned char zero, proto;
 		unsigned short len;
 		struct tcphdr tcp;
-	} __attribute__((packed)) pseudo;
+	} pseudo;
 
 	memset(pk, 0, sizeof(*pk));
 	pk->ip.version = 4;
@@ -372,6 +376,7 @@ static void build_syn(struct syn_packet *pk, in_addr_t src, in_addr_t dst,
 	pseudo.proto = IPPROTO_TCP;
 	pseudo.len = htons(sizeof(pk->tcp));
 	pseudo.tcp = pk->tcp;
+	static_assert(sizeof(pseudo) == 32, "pseudo header + TCP header");
 	pk->tcp.check = csum(&pseudo, sizeof(pseudo), 0);
 }
 

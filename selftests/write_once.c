@@ -35,8 +35,12 @@ int main(int argc, char **argv)
 	}
 	len = strlen(argv[2]) / 2;
 	buf = malloc(len + 1);
-	for (i = 0; i < len; i++)
-		sscanf(argv[2] + 2 * i, "%2hhx", &buf[i]);
+	for (i = 0; i < len; i++) {
+		if (sscanf(argv[2] + 2 * i, "%2hhx", &buf[i]) != 1) {
+			fprintf(stderr, "write_once: bad hex\n");
+			return 2;
+		}
+	}
 	fd = open(argv[1], O_WRONLY);
 	if (fd < 0) {
 		printf("%s\n", errname(errno));

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The netlink source: what the module reports, rebuilt from interfaces
+ * every kernel has.  Socket states come from a sock_diag dump (as ss gets
+ * them), the TIME_WAIT count and limit and the overflow counters from the
+ * usual /proc files of the current network namespace.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/inet_diag.h>
+
+#include "tcpstates.h"
+
+#define TS_NEW_SYN_RECV		12	/* request socks, not in <netinet/tcp.h> */
+#define TS_DUMP_RETRIES		3
+
+/* A dump changed under us (NLM_F_DUMP_INTR): counts are inconsistent. */
+#define TS_EINTR_DUMP		(-1000)
+
+static const int ts_families[TCPSTATES_NR_FAMILIES] = {
+	[TCPSTATES_IPV4] = AF_INET,
+	[TCPSTATES_IPV6] = AF_INET6,
+};
+
+static int diag_request(int fd, int family, unsigned int seq)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg = {
+		.nlh = {
+			.nlmsg_len = sizeof(msg),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = seq,
+		},
+		.req = {
+			.sdiag_family = family,
+			.sdiag_protocol = IPPROTO_TCP,
+			.idiag_states = ~0U,	/* incl. request and timewait */
+		},
+	};
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+
+	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&sa,
+		   sizeof(sa)) < 0)
+		return -errno;
+	return 0;
+}
+
+static void diag_count(const struct nlmsghdr *h, unsigned int fam,
+		       struct ts_sample *s)
+{
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	unsigned int state = m->idiag_state;
+
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return;
+	if (state == TS_NEW_SYN_RECV)
+		state = TCP_SYN_RECV;
+	/* Newer kernels add states (BOUND_INACTIVE) the module omits. */
+	if (!state || state >= TCPSTATES_NR_STATES)
+		return;
+	s->sockets[state][fam]++;
+}
+
+/* Handle one datagram; returns 1 when the dump is complete. */
+static int diag_batch(const struct nlmsghdr *h, ssize_t len,
+		      unsigned int seq, unsigned int fam, struct ts_sample *s)
+{
+	const struct nlmsgerr *e;
+	int intr = 0;
+
+	for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		if (h->nlmsg_seq != seq)
+			continue;
+		if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+			intr = 1;
+		if (h->nlmsg_type == NLMSG_DONE)
+			return intr ? TS_EINTR_DUMP : 1;
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			e = NLMSG_DATA(h);
+			return e->error ? e->error : -EPROTO;
+		}
+		if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+			diag_count(h, fam, s);
+	}
+	return intr ? TS_EINTR_DUMP : 0;
+}
+
+static int diag_dump(int fd, unsigned int fam, unsigned int seq,
+		     struct ts_sample *s)
+{
+	static long buf[8192];	/* long: aligned for struct nlmsghdr */
+	ssize_t len;
+	int ret;
+
+	ret = diag_request(fd, ts_families[fam], seq);
+	while (!ret) {
+		len = recv(fd, buf, sizeof(buf), 0);
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len <= 0)
+			return len ? -errno : -EPROTO;
+		ret = diag_batch((struct nlmsghdr *)buf, len, seq, fam, s);
+	}
+	return ret < 0 ? ret : 0;
+}
+
+static int diag_all(struct ts_sample *s)
+{
+	unsigned int fam, seq = 1;
+	int fd, ret = 0;
+
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0) {
+		ts_err("netlink socket: %s: is sock_diag built? try modprobe tcp_diag",
+		       strerror(errno));
+		return -1;
+	}
+	for (fam = 0; fam < TCPSTATES_NR_FAMILIES && !ret; fam++) {
+		ret = diag_dump(fd, fam, seq++, s);
+		/* Without IPv6 there is nothing to count for it. */
+		if (fam == TCPSTATES_IPV6 && (ret == -ENOENT || ret == -EAFNOSUPPORT))
+			ret = 0;
+	}
+	close(fd);
+	if (ret == TS_EINTR_DUMP)
+		return ret;
+	if (ret) {
+		ts_err("sock_diag dump: %s: try modprobe tcp_diag, or use --source module",
+		       strerror(-ret));
+		return -1;
+	}
+	return 0;
+}
+
+static int read_proc(const char *path, char **buf)
+{
+	size_t len;
+	int ret;
+
+	ret = ts_read_file(path, buf, &len);
+	if (ret)
+		ts_err("%s: %s: is /proc mounted?", path, strerror(-ret));
+	return ret ? -1 : 0;
+}
+
+/* Value of @key in the "TCP:" line of /proc/net/sockstat. */
+static int read_sockstat(const char *key, unsigned long long *val)
+{
+	const char *path = "/proc/net/sockstat";
+	char *buf, *tcp, *end, *p = NULL;
+	char pat[32];
+
+	if (read_proc(path, &buf))
+		return -1;
+	snprintf(pat, sizeof(pat), " %s ", key);
+	tcp = strstr(buf, "\nTCP: ");
+	end = tcp ? strchr(tcp + 1, '\n') : NULL;
+	if (end)
+		*end = '\0';
+	if (tcp)
+		p = strstr(tcp, pat);
+	if (p)
+		*val = strtoull(p + strlen(pat), NULL, 10);
+	free(buf);
+	if (!p)
+		ts_err("%s: no TCP \"%s\" field; use --source module", path, key);
+	return p ? 0 : -1;
+}
+
+/* Index of @name among the space separated words of @hdr, or -1. */
+static int word_index(const char *hdr, const char *end, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *p = hdr;
+	int idx = 0;
+
+	while (p < end) {
+		if (!strncmp(p, name, nlen) && (p[nlen] == ' ' || p + nlen == end))
+			return idx;
+		p = memchr(p, ' ', end - p);
+		if (!p)
+			break;
+		p++;
+		idx++;
+	}
+	return -1;
+}
+
+static unsigned long long nth_word(const char *p, int n)
+{
+	while (n-- > 0 && p)
+		p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
+/*
+ * /proc/net/netstat holds "TcpExt: names..." then "TcpExt: values...".
+ * Fetch the named counters in one read so they come from one snapshot.
+ */
+static int read_tcpext(const char * const *names, unsigned long long **vals,
+		       int n)
+{
+	const char *path = "/proc/net/netstat";
+	char *buf, *hdr, *hend, *v;
+	int i, idx, ret = 0;
+
+	if (read_proc(path, &buf))
+		return -1;
+	hdr = strstr(buf, "TcpExt: ");
+	hend = hdr ? strchr(hdr, '\n') : NULL;
+	v = hend ? strstr(hend, "TcpExt: ") : NULL;
+	for (i = 0; i < n && !ret; i++) {
+		idx = v ? word_index(hdr, hend, names[i]) : -1;
+		if (idx < 1) {
+			ts_err("%s: no TcpExt %s counter; use --source module",
+			       path, names[i]);
+			ret = -1;
+			break;
+		}
+		*vals[i] = nth_word(v, idx);
+	}
+	free(buf);
+	return ret;
+}
+
+static int read_sysctl(const char *path, unsigned long long *val)
+{
+	char *buf;
+
+	if (read_proc(path, &buf))
+		return -1;
+	*val = strtoull(buf, NULL, 10);
+	free(buf);
+	return 0;
+}
+
+static int read_counters(struct ts_sample *s)
+{
+	static const char * const names[] = {
+		"TCPTimeWaitOverflow", "ListenOverflows", "ListenDrops",
+		"SyncookiesSent",
+	};
+	unsigned long long *vals[] = {
+		&s->tw_overflow, &s->listen_overflows, &s->listen_drops,
+		&s->syncookies_sent,
+	};
+	struct stat st;
+
+	if (stat("/proc/self/ns/net", &st)) {
+		ts_err("/proc/self/ns/net: %s: is /proc mounted?",
+		       strerror(errno));
+		return -1;
+	}
+	s->netns = st.st_ino;
+	if (read_sockstat("tw", &s->tw_count) ||
+	    read_sysctl("/proc/sys/net/ipv4/tcp_max_tw_buckets",
+			&s->max_tw_buckets))
+		return -1;
+	return read_tcpext(names, vals, 4);
+}
+
+int ts_read_netlink(struct ts_sample *s)
+{
+	unsigned int i, fam;
+	int ret;
+
+	for (i = 0; i < TS_DUMP_RETRIES; i++) {
+		memset(s, 0, sizeof(*s));
+		ret = diag_all(s);
+		if (ret != TS_EINTR_DUMP)
+			break;
+	}
+	if (ret == TS_EINTR_DUMP) {
+		ts_err("sock_diag dump kept being interrupted by socket churn; retry");
+		return -1;
+	}
+	if (ret)
+		return -1;
+	s->source = TS_SRC_NETLINK;
+	for (i = 1; i < TCPSTATES_NR_STATES; i++)
+		for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++)
+			s->total[fam] += s->sockets[i][fam];
+	return read_counters(s);
+}

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parser for /proc/tcpstates.  The format is line based, "key value...",
+ * so newer modules can add keys: unknown keys are skipped, but every key
+ * this reader knows must be present and well formed, because printing
+ * zeros for a file we failed to understand would be a silent lie.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "tcpstates.h"
+
+#define TS_MAX_TOKENS		4
+#define TS_MAX_FILE		(1024 * 1024)
+#define TS_HINT	"check that module and reader versions match, or use --source netlink"
+
+struct ts_scalar {
+	const char *key;
+	size_t off;
+};
+
+#define TS_SCALAR(k) { #k, offsetof(struct ts_sample, k) }
+
+/* Single-value keys of format version 1; all are required. */
+static const struct ts_scalar ts_scalars[] = {
+	TS_SCALAR(netns),
+	TS_SCALAR(tw_count),
+	TS_SCALAR(max_tw_buckets),
+	TS_SCALAR(tw_overflow),
+	TS_SCALAR(listen_overflows),
+	TS_SCALAR(listen_drops),
+	TS_SCALAR(syncookies_sent),
+	TS_SCALAR(scan_buckets),
+	TS_SCALAR(scan_ns),
+};
+
+#define TS_NR_SCALARS	ARRAY_SIZE(ts_scalars)
+
+/* Which lines were seen, to reject duplicates and detect missing ones. */
+struct ts_seen {
+	bool state_hdr;
+	bool total;
+	bool state[TCPSTATES_NR_STATES];
+	bool scalar[TS_NR_SCALARS];
+};
+
+struct ts_line {
+	const char *file;
+	unsigned int nr;
+	char *tok[TS_MAX_TOKENS];
+	unsigned int ntok;
+};
+
+/* Decimal digits only: strtoull() alone would accept "-1" and " 7". */
+static int parse_ull(const char *tok, unsigned long long *val)
+{
+	const char *p;
+	char *end;
+
+	if (!*tok)
+		return -1;
+	for (p = tok; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return -1;
+	errno = 0;
+	*val = strtoull(tok, &end, 10);
+	return errno ? -1 : 0;
+}
+
+static int bad_line(const struct ts_line *l, const char *what)
+{
+	ts_err("%s:%u: %s \"%s\"; %s", l->file, l->nr, what, l->tok[0],
+	       TS_HINT);
+	return -1;
+}
+
+/* Parse the first @n values of @l into @vals. */
+static int line_values(const struct ts_line *l, unsigned int n,
+		       unsigned long long *vals)
+{
+	unsigned int i;
+
+	if (l->ntok < n + 1)
+		return bad_line(l, "too few values for");
+	for (i = 0; i < n; i++)
+		if (parse_ull(l->tok[i + 1], &vals[i]))
+			return bad_line(l, "non-numeric value for");
+	return 0;
+}
+
+static int parse_header(const struct ts_line *l)
+{
+	unsigned long long ver;
+
+	if (l->ntok != 2 || strcmp(l->tok[0], "tcpstates") ||
+	    parse_ull(l->tok[1], &ver) || ver < 1) {
+		ts_err("%s: not a tcpstates file (bad first line); %s",
+		       l->file, TS_HINT);
+		return -1;
+	}
+	return 0;
+}
+
+/* The column header must start with the two families this reader knows. */
+static int parse_state_hdr(const struct ts_line *l, struct ts_seen *seen)
+{
+	if (seen->state_hdr)
+		return bad_line(l, "duplicate line");
+	if (l->ntok < 3 || strcmp(l->tok[1], "ipv4") ||
+	    strcmp(l->tok[2], "ipv6"))
+		return bad_line(l, "unexpected columns in");
+	seen->state_hdr = true;
+	return 0;
+}
+
+static int parse_pair(const struct ts_line *l, bool *seen,
+		      unsigned long long *vals)
+{
+	if (*seen)
+		return bad_line(l, "duplicate line");
+	*seen = true;
+	return line_values(l, TCPSTATES_NR_FAMILIES, vals);
+}
+
+static int find_state(const char *key)
+{
+	int i;
+
+	for (i = 0; i < TCPSTATES_NR_STATES; i++)
+		if (tcpstates_state_names[i] &&
+		    !strcmp(key, tcpstates_state_names[i]))
+			return i;
+	return -1;
+}
+
+static int parse_scalar(const struct ts_line *l, struct ts_seen *seen,
+			struct ts_sample *s, unsigned int i)
+{
+	unsigned long long *val;
+
+	if (seen->scalar[i])
+		return bad_line(l, "duplicate line");
+	seen->scalar[i] = true;
+	val = (unsigned long long *)((char *)s + ts_scalars[i].off);
+	return line_values(l, 1, val);
+}
+
+static int parse_line(const struct ts_line *l, struct ts_seen *seen,
+		      struct ts_sample *s)
+{
+	const char *key = l->tok[0];
+	unsigned int i;
+	int st;
+
+	if (!strcmp(key, "state"))
+		return parse_state_hdr(l, seen);
+	if (!strcmp(key, "total"))
+		return parse_pair(l, &seen->total, s->total);
+	st = find_state(key);
+	if (st >= 0)
+		return parse_pair(l, &seen->state[st], s->sockets[st]);
+	for (i = 0; i < TS_NR_SCALARS; i++)
+		if (!strcmp(key, ts_scalars[i].key))
+			return parse_scalar(l, seen, s, i);
+	return 0;	/* a key from a newer module: skip it */
+}
+
+static int no_line(const char *file, const char *key)
+{
+	ts_err("%s: missing \"%s\" line; %s", file, key, TS_HINT);
+	return -1;
+}
+
+static int check_complete(const char *file, const struct ts_seen *seen)
+{
+	unsigned int i;
+
+	if (!seen->state_hdr)
+		return no_line(file, "state");
+	for (i = 1; i < TCPSTATES_NR_STATES; i++)
+		if (!seen->state[i])
+			return no_line(file, tcpstates_state_names[i]);
+	if (!seen->total)
+		return no_line(file, "total");
+	for (i = 0; i < TS_NR_SCALARS; i++)
+		if (!seen->scalar[i])
+			return no_line(file, ts_scalars[i].key);
+	return 0;
+}
+
+static void tokenize(char *line, struct ts_line *l)
+{
+	char *save = NULL, *tok;
+
+	l->ntok = 0;
+	for (tok = strtok_r(line, " ", &save);
+	     tok && l->ntok < TS_MAX_TOKENS;
+	     tok = strtok_r(NULL, " ", &save))
+		l->tok[l->ntok++] = tok;
+}
+
+/* Parse @len bytes of @buf (modified in place); @name is for messages. */
+int ts_parse(char *buf, size_t len, const char *name, struct ts_sample *s)
+{
+	struct ts_seen seen = { 0 };
+	struct ts_line l = { .file = name };
+	char *line, *nl;
+
+	memset(s, 0, sizeof(*s));
+	s->source = TS_SRC_MODULE;
+	s->has_scan = true;
+	if (!len || buf[len - 1] != '\n' || memchr(buf, '\0', len)) {
+		ts_err("%s: truncated or empty file; %s", name, TS_HINT);
+		return -1;
+	}
+	for (line = buf; line < buf + len; line = nl + 1) {
+		nl = memchr(line, '\n', buf + len - line);
+		*nl = '\0';
+		l.nr++;
+		tokenize(line, &l);
+		if (!l.ntok) {
+			ts_err("%s:%u: empty line; %s", name, l.nr, TS_HINT);
+			return -1;
+		}
+		if (l.nr == 1 ? parse_header(&l) : parse_line(&l, &seen, s))
+			return -1;
+	}
+	return check_complete(name, &seen);
+}
+
+/* Read a whole (proc) file: st_size is 0 there, so grow as we go. */
+int ts_read_file(const char *path, char **bufp, size_t *lenp)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = NULL, *nbuf;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	do {
+		if (len == cap || !buf) {
+			cap = buf ? cap * 2 : cap;
+			nbuf = cap > TS_MAX_FILE ? NULL : realloc(buf, cap + 1);
+			if (!nbuf) {
+				n = -1;
+				errno = EFBIG;
+				break;
+			}
+			buf = nbuf;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n > 0)
+			len += n;
+	} while (n > 0 || (n < 0 && errno == EINTR));
+	if (n < 0) {
+		n = -errno;
+		close(fd);
+		free(buf);
+		return n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+int ts_read_module(const char *path, struct ts_sample *s)
+{
+	size_t len;
+	char *buf;
+	int ret;
+
+	ret = ts_read_file(path, &buf, &len);
+	if (ret == -ENOENT) {
+		ts_err("module not loaded: insmod tcpstates.ko, or use --source netlink");
+		return -1;
+	}
+	if (ret) {
+		ts_err("%s: %s; use --source netlink", path, strerror(-ret));
+		return -1;
+	}
+	ret = ts_parse(buf, len, path, s);
+	free(buf);
+	return ret;
+}
+
+/* Compare ignoring case, '-' and '_': FIN_WAIT1 == fin-wait-1. */
+static bool state_name_eq(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == '-' || *a == '_')
+			a++;
+		while (*b == '-' || *b == '_')
+			b++;
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return false;
+		if (!*a)
+			return true;
+		a++;
+		b++;
+	}
+}
+
+/* netstat names in any case, plus the two ss names that differ. */
+int ts_state_lookup(const char *name)
+{
+	int i;
+
+	if (!strcasecmp(name, "estab"))
+		return TCP_ESTABLISHED;
+	if (!strcasecmp(name, "unconn"))
+		return TCP_CLOSE;
+	for (i = 1; i < TCPSTATES_NR_STATES; i++)
+		if (state_name_eq(name, tcpstates_state_names[i]))
+			return i;
+	return -1;
+}

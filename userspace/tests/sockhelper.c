@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Test helper: put a known number of loopback TCP sockets in known states,
+ * print "ready" and wait to be killed.  Built static so vm_reader.sh can
+ * use it in a guest without a libc.
+ *
+ * sockhelper ADDR PORT LISTEN ESTAB TIME_WAIT CLOSE_WAIT
+ *   LISTEN     listeners on PORT, PORT+1, ...
+ *   ESTAB      connected pairs (2 ESTABLISHED sockets each)
+ *   TIME_WAIT  pairs closed client first (1 TIME_WAIT socket each)
+ *   CLOSE_WAIT pairs half closed by the client (1 FIN_WAIT2 + 1 CLOSE_WAIT)
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static struct sockaddr_storage addr;
+static socklen_t addrlen;
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static void set_addr(const char *ip, int port)
+{
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&addr;
+
+	memset(&addr, 0, sizeof(addr));
+	if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		addrlen = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(port);
+		addrlen = sizeof(*a6);
+	} else {
+		fprintf(stderr, "sockhelper: bad address %s\n", ip);
+		exit(2);
+	}
+}
+
+static int listener(const char *ip, int port)
+{
+	int fd = socket(addr.ss_family, SOCK_STREAM, 0);
+
+	set_addr(ip, port);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, addrlen) ||
+	    listen(fd, 128))
+		die("listen");
+	return fd;
+}
+
+/* One connected pair through listener @lfd: cli and srv fds. */
+static void pair(const char *ip, int port, int lfd, int *cli, int *srv)
+{
+	set_addr(ip, port);
+	*cli = socket(addr.ss_family, SOCK_STREAM, 0);
+	if (*cli < 0 || connect(*cli, (struct sockaddr *)&addr, addrlen))
+		die("connect");
+	*srv = accept(lfd, NULL, NULL);
+	if (*srv < 0)
+		die("accept");
+}
+
+int main(int argc, char **argv)
+{
+	int port, nl, ne, ntw, ncw, i, lfd = -1, c, s;
+	int *tw;
+
+	if (argc != 7) {
+		fprintf(stderr, "usage: sockhelper ADDR PORT LISTEN ESTAB TIME_WAIT CLOSE_WAIT\n");
+		return 2;
+	}
+	port = atoi(argv[2]);
+	nl = atoi(argv[3]);
+	ne = atoi(argv[4]);
+	ntw = atoi(argv[5]);
+	ncw = atoi(argv[6]);
+	set_addr(argv[1], port);
+	if (nl < 1)
+		nl = 1;	/* pairs need one; callers count it */
+	for (i = 0; i < nl; i++) {
+		c = listener(argv[1], port + i);
+		if (!i)
+			lfd = c;
+	}
+	for (i = 0; i < ne; i++)
+		pair(argv[1], port, lfd, &c, &s);
+	for (i = 0; i < ncw; i++) {
+		pair(argv[1], port, lfd, &c, &s);
+		shutdown(c, SHUT_WR);
+	}
+	tw = calloc(ntw + 1, sizeof(*tw));
+	for (i = 0; i < ntw; i++) {
+		pair(argv[1], port, lfd, &c, &tw[i]);
+		close(c);	/* active close: this side gets TIME_WAIT */
+	}
+	usleep(100000);
+	for (i = 0; i < ntw; i++)
+		close(tw[i]);
+	usleep(200000);
+	printf("ready\n");
+	fflush(stdout);
+	for (;;)
+		pause();
+}

@@ -1,0 +1,155 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Reader checks inside a VM guest with the tcpstates module loaded.
+# Needs root, ip, ss and the static helper userspace/tests/sockhelper
+# (built by "make -C userspace"; override with $SOCKHELPER).  The reader
+# is $TCPSTATES (default: tcpstates in PATH).  No python: the JSON is
+# picked apart with sed, relying on the reader's one-line output.
+#
+# Prints TAP; exits 0 if all passed, 1 if any failed, 4 (ksft_skip) when
+# it cannot run.
+
+ksft_skip=4
+TCPSTATES=${TCPSTATES:-tcpstates}
+SOCKHELPER=${SOCKHELPER:-$(dirname "$0")/sockhelper}
+NS=tcpstates-reader-$$
+TWFILE=/proc/sys/net/ipv4/tcp_max_tw_buckets
+n=0
+failed=0
+old_limit=
+helpers=
+
+if [ "$(id -u)" != 0 ]; then
+	echo "# SKIP: must run as root"
+	exit $ksft_skip
+fi
+if [ ! -e "${TCPSTATES_PROC:-/proc/tcpstates}" ]; then
+	echo "# SKIP: module not loaded (/proc/tcpstates missing)"
+	exit $ksft_skip
+fi
+if [ ! -x "$SOCKHELPER" ]; then
+	echo "# SKIP: $SOCKHELPER missing (make -C userspace)"
+	exit $ksft_skip
+fi
+
+cleanup() {
+	[ -n "$helpers" ] && kill $helpers 2>/dev/null
+	[ -n "$old_limit" ] && echo "$old_limit" >"$TWFILE"
+	ip netns del "$NS" 2>/dev/null
+	rm -f /tmp/"$NS".*
+}
+trap cleanup EXIT
+
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+nok() {
+	n=$((n + 1)); failed=$((failed + 1))
+	echo "not ok $n - $1"
+	[ -n "$2" ] && echo "# $2"
+}
+check() { # DESC CMD...
+	local desc=$1; shift
+	if "$@"; then ok "$desc"; else nok "$desc"; fi
+}
+
+in_ns() { ip netns exec "$NS" "$@"; }
+
+STATES="ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE
+CLOSE_WAIT LAST_ACK LISTEN CLOSING"
+
+# state_counts JSON: "STATE ipv4 ipv6" lines from the reader's "states"
+state_counts() {
+	local st
+
+	for st in $STATES; do
+		sed -n "s/.*\"$st\":{\"ipv4\":\([0-9]*\),\"ipv6\":\([0-9]*\).*/$st \\1 \\2/p" "$1"
+	done
+}
+
+# json_num JSON GROUP KEY: a number inside "GROUP":{...}
+json_num() {
+	sed -n "s/.*\"$2\":{[^}]*\"$3\":\([0-9]*\).*/\1/p" <"$1"
+}
+
+echo "TAP version 13"
+echo "# reader: $TCPSTATES, helper: $SOCKHELPER"
+
+ip netns add "$NS" || { echo "# SKIP: ip netns add failed"; exit $ksft_skip; }
+in_ns ip link set lo up
+
+# 3 listeners, 4 established pairs, 2 TIME_WAIT, 1 CLOSE_WAIT pair (v4);
+# 2, 1, 3, 2 for IPv6 (skipped without IPv6).
+F=/tmp/$NS
+in_ns "$SOCKHELPER" 127.0.0.1 5000 3 4 2 1 >"$F.h4" &
+helpers="$!"
+has_v6=0
+if in_ns sh -c '[ -e /proc/sys/net/ipv6 ]'; then
+	in_ns "$SOCKHELPER" ::1 6000 2 1 3 2 >"$F.h6" &
+	helpers="$helpers $!"
+	has_v6=1
+fi
+for _ in $(seq 50); do
+	[ -s "$F.h4" ] && { [ $has_v6 = 0 ] || [ -s "$F.h6" ]; } && break
+	sleep 0.1
+done
+sleep 0.5	# quiescence: FIN/ACK exchanges on lo are done by now
+
+in_ns "$TCPSTATES" --source module -j >"$F.mod"
+rc_mod=$?
+in_ns "$TCPSTATES" --source netlink -j >"$F.nl"
+rc_nl=$?
+check "module and netlink sources run" test $rc_mod = 0 -a $rc_nl = 0
+state_counts "$F.mod" >"$F.mod.states"
+state_counts "$F.nl" >"$F.nl.states"
+check "JSON has 11 states" [ "$(wc -l <"$F.mod.states")" = 11 ]
+if diff "$F.mod.states" "$F.nl.states" >"$F.diff"; then
+	ok "module and netlink agree state by state"
+else
+	nok "module and netlink agree state by state" \
+	    "$(tr '\n' ' ' <"$F.diff")"
+fi
+check "module sees the helper's 3 IPv4 listeners" \
+	grep -qx "LISTEN 3 $((has_v6 * 2))" "$F.mod.states"
+check "module sees the helper's TIME_WAIT sockets" \
+	grep -qx "TIME_WAIT 2 $((has_v6 * 3))" "$F.mod.states"
+check "module and netlink agree on tw_count" \
+	[ "$(json_num "$F.mod" time_wait count)" = \
+	  "$(json_num "$F.nl" time_wait count)" ]
+check "module netns is the test netns" \
+	[ "net:[$(sed -n 's/.*"netns":\([0-9]*\).*/\1/p' "$F.mod")]" = \
+	  "$(in_ns readlink /proc/self/ns/net)" ]
+"$TCPSTATES" --netns "$NS" --source module -j >"$F.byname"
+check "--netns NAME sees the same sockets" \
+	[ "$(state_counts "$F.byname")" = "$(cat "$F.mod.states")" ]
+"$TCPSTATES" --source module -p >"$F.prom"
+check "prometheus output from the module" \
+	grep -q '^tcpstates_sockets{state="listen",family="ipv4"} ' "$F.prom"
+
+# --set round trip through sysfs, checked against the sysctl
+old_limit=$(cat "$TWFILE")
+new=$((old_limit - 1))
+out=$("$TCPSTATES" --set max_tw_buckets=$new)
+check "--set max_tw_buckets prints old -> new" \
+	[ "$out" = "max_tw_buckets: $old_limit -> $new" ]
+check "--set max_tw_buckets reaches tcp_max_tw_buckets" \
+	[ "$(cat "$TWFILE")" = $new ]
+"$TCPSTATES" --set max_tw_buckets="$old_limit" >/dev/null
+check "--set max_tw_buckets restores" [ "$(cat "$TWFILE")" = "$old_limit" ]
+old_limit=
+"$TCPSTATES" --set tw_reuse=7 >/dev/null 2>"$F.err"
+check "--set tw_reuse=7 is rejected as invalid value" \
+	grep -q "^tcpstates: .*invalid value" "$F.err"
+
+# --check-tw: in the test netns, with the limit just above the count
+tw=$(json_num "$F.mod" time_wait count)
+in_ns sh -c "echo $((tw + 1)) >$TWFILE"
+in_ns "$TCPSTATES" --source module --check-tw 50 >/dev/null
+check "--check-tw 50 with $tw of $((tw + 1)) exits 1" [ $? = 1 ]
+in_ns "$TCPSTATES" --source module --check-tw 100 >/dev/null
+check "--check-tw 100 with $tw of $((tw + 1)) exits 0" [ $? = 0 ]
+in_ns sh -c "echo 0 >$TWFILE"
+in_ns "$TCPSTATES" --source module --check-tw 100 >/dev/null
+check "--check-tw with limit 0 and TIME_WAIT sockets exits 1" [ $? = 1 ]
+
+echo "1..$n"
+[ $failed = 0 ]
