@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=$here/../build
 
 PKGS="build-essential qemu-system-x86 busybox-static cpio dwarves iproute2
-net-tools util-linux procps kmod xz-utils sparse python3 prometheus
+net-tools util-linux procps kmod xz-utils sparse python3 prometheus man-db
+groff-base
 linux-source-6.1 linux-source-6.12 bc flex bison libelf-dev libssl-dev"
 
 SUDO=

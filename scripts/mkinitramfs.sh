@@ -22,7 +22,8 @@ KMODS="net/ipv4/inet_diag net/ipv4/tcp_diag drivers/net/veth drivers/net/dummy"
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 
-mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,proc,sys,dev,run,tmp,etc,lib/modules/extra,opt}
+mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,proc,sys,dev,run,tmp,etc,var,lib/modules/extra,opt}
+ln -s ../run "$root/var/run"
 ln -s usr/bin "$root/bin"
 ln -s usr/sbin "$root/sbin"
 ln -s usr/lib "$root/lib"

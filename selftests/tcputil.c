@@ -7,6 +7,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <netinet/tcp.h>
 #include <sched.h>
 #include <stdio.h>
@@ -324,17 +325,19 @@ int tcp_fill(int fd)
 	return errno == EAGAIN ? 0 : -1;
 }
 
-static unsigned short csum(const void *data, size_t len, unsigned int sum)
+/* The Internet checksum, read bytewise: no aliasing of the headers. */
+static unsigned short csum(const void *data, size_t len)
 {
-	const unsigned short *p = data;
+	const unsigned char *p = data;
+	unsigned int sum = 0;
 
-	for (; len > 1; len -= 2)
-		sum += *p++;
+	for (; len > 1; len -= 2, p += 2)
+		sum += p[0] << 8 | p[1];
 	if (len)
-		sum += *(const unsigned char *)p;
+		sum += p[0] << 8;
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum;
+	return htons(~sum & 0xffff);
 }
 
 /* Both headers are 20 bytes with 4-byte alignment: no padding. */
@@ -344,6 +347,16 @@ struct syn_packet {
 };
 
 static_assert(sizeof(struct syn_packet) == 40, "IPv4 + TCP header");
+
+static void syn_tcp(struct tcphdr *tcp, int sport, int dport)
+{
+	tcp->source = htons(sport);
+	tcp->dest = htons(dport);
+	tcp->seq = htonl(0x10000 + sport);
+	tcp->doff = 5;
+	tcp->syn = 1;
+	tcp->window = htons(65535);
+}
 
 static void build_syn(struct syn_packet *pk, in_addr_t src, in_addr_t dst,
 		      int sport, int dport)
@@ -363,13 +376,8 @@ static void build_syn(struct syn_packet *pk, in_addr_t src, in_addr_t dst,
 	pk->ip.tot_len = htons(sizeof(*pk));
 	pk->ip.saddr = src;
 	pk->ip.daddr = dst;
-	pk->ip.check = csum(&pk->ip, sizeof(pk->ip), 0);
-	pk->tcp.source = htons(sport);
-	pk->tcp.dest = htons(dport);
-	pk->tcp.seq = htonl(0x10000 + sport);
-	pk->tcp.doff = 5;
-	pk->tcp.syn = 1;
-	pk->tcp.window = htons(65535);
+	pk->ip.check = csum(&pk->ip, sizeof(pk->ip));
+	syn_tcp(&pk->tcp, sport, dport);
 	pseudo.src = src;
 	pseudo.dst = dst;
 	pseudo.zero = 0;
@@ -377,10 +385,46 @@ static void build_syn(struct syn_packet *pk, in_addr_t src, in_addr_t dst,
 	pseudo.len = htons(sizeof(pk->tcp));
 	pseudo.tcp = pk->tcp;
 	static_assert(sizeof(pseudo) == 32, "pseudo header + TCP header");
-	pk->tcp.check = csum(&pseudo, sizeof(pseudo), 0);
+	pk->tcp.check = csum(&pseudo, sizeof(pseudo));
 }
 
-int send_raw_syns(const char *src, const char *dst, int port, int n)
+/* Both headers have 4-byte alignment and sizes: no padding. */
+struct syn6_packet {
+	struct ip6_hdr ip6;
+	struct tcphdr tcp;
+};
+
+static_assert(sizeof(struct syn6_packet) == 60, "IPv6 + TCP header");
+
+static void build_syn6(struct syn6_packet *pk, const struct in6_addr *src,
+		       const struct in6_addr *dst, int sport, int dport)
+{
+	struct {
+		struct in6_addr src, dst;
+		unsigned int len;
+		unsigned char zero[3], next;
+		struct tcphdr tcp;
+	} pseudo;
+
+	memset(pk, 0, sizeof(*pk));
+	pk->ip6.ip6_flow = htonl(6 << 28);
+	pk->ip6.ip6_plen = htons(sizeof(pk->tcp));
+	pk->ip6.ip6_nxt = IPPROTO_TCP;
+	pk->ip6.ip6_hlim = 64;
+	pk->ip6.ip6_src = *src;
+	pk->ip6.ip6_dst = *dst;
+	syn_tcp(&pk->tcp, sport, dport);
+	memset(&pseudo, 0, sizeof(pseudo));
+	pseudo.src = *src;
+	pseudo.dst = *dst;
+	pseudo.len = htonl(sizeof(pk->tcp));
+	pseudo.next = IPPROTO_TCP;
+	pseudo.tcp = pk->tcp;
+	static_assert(sizeof(pseudo) == 60, "pseudo header + TCP header");
+	pk->tcp.check = csum(&pseudo, sizeof(pseudo));
+}
+
+static int send_syns4(const char *src, const char *dst, int port, int n)
 {
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	struct syn_packet pk;
@@ -396,11 +440,42 @@ int send_raw_syns(const char *src, const char *dst, int port, int n)
 	for (i = 0; i < n; i++) {
 		build_syn(&pk, htonl(ntohl(s0) + i), d, 40000 + i, port);
 		if (sendto(fd, &pk, sizeof(pk), 0, (struct sockaddr *)&to,
-			   sizeof(to)) != sizeof(pk)) {
-			close(fd);
-			return -1;
-		}
+			   sizeof(to)) != sizeof(pk))
+			break;
 	}
 	close(fd);
-	return 0;
+	return i == n ? 0 : -1;
+}
+
+/* An IPPROTO_RAW IPv6 socket takes the whole header from us. */
+static int send_syns6(const char *src, const char *dst, int port, int n)
+{
+	struct sockaddr_in6 to = { .sin6_family = AF_INET6 };
+	struct syn6_packet pk;
+	struct in6_addr s;
+	int fd, i;
+
+	if (inet_pton(AF_INET6, src, &s) != 1 ||
+	    inet_pton(AF_INET6, dst, &to.sin6_addr) != 1)
+		return -1;
+	fd = socket(AF_INET6, SOCK_RAW, IPPROTO_RAW);
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		s.s6_addr[15] = 0x10 + i;
+		build_syn6(&pk, &s, &to.sin6_addr, 40000 + i, port);
+		if (sendto(fd, &pk, sizeof(pk), 0, (struct sockaddr *)&to,
+			   sizeof(to)) != sizeof(pk))
+			break;
+	}
+	close(fd);
+	return i == n ? 0 : -1;
+}
+
+int send_raw_syns(int family, const char *src, const char *dst, int port,
+		  int n)
+{
+	if (family == AF_INET6)
+		return send_syns6(src, dst, port, n);
+	return send_syns4(src, dst, port, n);
 }

@@ -46,7 +46,8 @@ int tcp_pair(int lfd, int family, int *cfd, int *sfd);
 int tcp_fill(int fd);
 int nonblock(int fd);
 
-/* Raw IPv4 SYNs from @n unowned sources @src.. to @dst:@port. */
-int send_raw_syns(const char *src, const char *dst, int port, int n);
+/* Raw SYNs from @n unowned sources from @src on, to @dst:@port. */
+int send_raw_syns(int family, const char *src, const char *dst, int port,
+		  int n);
 
 #endif /* _TCPUTIL_H */

@@ -270,20 +270,11 @@ else
 	nok "netlink tests need root and unshare -n"
 fi
 
-# ---- docs and style ----
-if command -v man >/dev/null; then
-	check "man page renders without warnings" bash -c \
-		'MANWIDTH=80 man -l --warnings tcpstates.8 2>&1 >/dev/null |
-		 (! grep .)'
-fi
-CP=${CHECKPATCH:-$(ls /tmp/src/linux-source-*/scripts/checkpatch.pl \
-	2>/dev/null | tail -1)}
-if [ -n "$CP" ]; then
-	check "checkpatch --strict clean" perl "$CP" --no-tree --strict -q \
-		-f ./*.c tcpstates.h
-else
-	n=$((n + 1)); echo "ok $n - checkpatch # SKIP checkpatch.pl not found"
-fi
+# ---- docs ----
+# make lint runs checkpatch over these sources; here only the man page.
+check "man page renders without warnings" bash -c \
+	'MANWIDTH=80 man -l --warnings tcpstates.8 2>&1 >/dev/null |
+	 (! grep .)'
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
