@@ -299,6 +299,23 @@ int tcp_pair(int lfd, int family, int *cfd, int *sfd)
 	return 0;
 }
 
+int tcp_wait_state(int fd, int state)
+{
+	struct tcp_info ti;
+	socklen_t len;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		len = sizeof(ti);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+			return -1;
+		if (ti.tcpi_state == state)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
 int nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);

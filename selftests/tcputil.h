@@ -42,6 +42,8 @@ int tcp_connect(int lfd, int family);
 int tcp_accept(int lfd);
 /* A connected pair: *cfd client of @family, *sfd the accepted socket. */
 int tcp_pair(int lfd, int family, int *cfd, int *sfd);
+/* Poll TCP_INFO until @fd is in @state; -1 after two seconds. */
+int tcp_wait_state(int fd, int state);
 /* Fill the peer's receive window: write until EAGAIN. */
 int tcp_fill(int fd);
 int nonblock(int fd);
