@@ -7,6 +7,9 @@
 #   make demo             boot a Debian kernel with the module and show it
 #   make check            install deps, host tests, selftests in every kernel
 #   make lint             checkpatch --strict, sparse, W=1
+#   make bench            tcpstates against ss, netstat, /proc/net/tcp, sock_diag
+#   make install          module into /lib/modules/$(KVER)/updates, reader
+#   make dkms-install     the module under DKMS (dkms-remove undoes it)
 #   make deps             what the above need, on a fresh Debian 12
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -36,6 +39,21 @@ lint: deps
 demo: deps
 	scripts/demo.sh
 
+bench: deps
+	scripts/bench.sh
+
+install:
+	scripts/install.sh install
+
+uninstall:
+	scripts/install.sh uninstall
+
+dkms-install:
+	scripts/install.sh dkms-install
+
+dkms-remove:
+	scripts/install.sh dkms-remove
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR)/module clean
 	$(MAKE) -C userspace clean
@@ -44,4 +62,5 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all module userspace selftests deps check lint demo clean distclean
+.PHONY: all module userspace selftests deps check lint demo bench install uninstall \
+	dkms-install dkms-remove clean distclean
