@@ -7,7 +7,11 @@
  * price is that a socket moving while we walk may be seen twice or missed:
  * counts are exact only when the namespace is quiescent, like ss's.
  */
+#include <linux/hash.h>
+#include <linux/mm.h>
+#include <linux/rwsem.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <net/inet_hashtables.h>
 #include <net/inet_timewait_sock.h>
@@ -30,8 +34,30 @@
  */
 #define TCPSTATES_RETRIES	8
 
+/*
+ * A keyed walk (every netns at once, or by service port) keeps a chain's
+ * counts as keys until the chain ends well; a longer chain commits early,
+ * so a restart after it may count some of its sockets twice.
+ */
+#define TCPSTATES_CHAIN_KEYS	32
+
+#define TCPSTATES_NO_GROUP	U32_MAX
+
 struct tcpstates_bucket {
 	u32 sockets[TCPSTATES_NR_STATES][TCPSTATES_NR_FAMILIES];
+};
+
+struct tcpstates_keys {
+	u32 key[TCPSTATES_CHAIN_KEYS];
+	unsigned int n;
+};
+
+/* Where a keyed walk counts: cells[group * TCPSTATES_NR_STATES + state]. */
+struct tcpstates_keyed {
+	u32 *cells;
+	struct tcpstates_all *all;	/* group: the netns's slot in all->nets */
+	struct tcpstates_ports *ports;	/* group: direction and port */
+	struct net *net;		/* ports: the netns */
 };
 
 struct tcpstates_table {
@@ -39,6 +65,7 @@ struct tcpstates_table {
 	struct inet_hashinfo *hashinfo;
 	unsigned int nr_slots;
 	bool listen;		/* lhash2 rather than ehash */
+	struct tcpstates_keyed *keyed;	/* NULL: count @net's sockets */
 };
 
 static struct hlist_nulls_head *tcpstates_chain(const struct tcpstates_table *t,
@@ -111,6 +138,88 @@ static void tcpstates_add(struct tcpstates_counts *c,
 			c->sockets[s][f] += b->sockets[s][f];
 }
 
+static u32 tcpstates_ns_group(const struct tcpstates_all *all,
+			      const struct net *net)
+{
+	u32 mask = (1U << all->bits) - 1;
+	u32 i = hash_ptr(net, all->bits);
+
+	for (; all->nets[i]; i = (i + 1) & mask)
+		if (all->nets[i] == net)
+			return i;
+	return TCPSTATES_NO_GROUP;
+}
+
+/*
+ * "in" (group = local port) when the local port has a listener in the
+ * netns, else "out" (group = 65536 + remote port).  The lhash2 pass comes
+ * first and records the listening ports.
+ */
+static u32 tcpstates_port_group(const struct tcpstates_table *t,
+				const struct sock *sk)
+{
+	struct tcpstates_ports *p = t->keyed->ports;
+	u16 lport = READ_ONCE(sk->sk_num);
+
+	if (!net_eq(sock_net(sk), t->keyed->net))
+		return TCPSTATES_NO_GROUP;
+	if (t->listen)
+		__set_bit(lport, p->listening);
+	if (test_bit(lport, p->listening))
+		return lport;
+	return TCPSTATES_NR_PORTS + ntohs(READ_ONCE(sk->sk_dport));
+}
+
+static void tcpstates_commit(const struct tcpstates_keyed *k,
+			     struct tcpstates_keys *keys)
+{
+	unsigned int i;
+
+	for (i = 0; i < keys->n; i++)
+		k->cells[keys->key[i]]++;
+	keys->n = 0;
+}
+
+/* Returns false when the walk strayed into another chain. */
+static bool tcpstates_walk_chain_keyed(const struct tcpstates_table *t,
+				       unsigned int slot,
+				       struct tcpstates_keys *keys)
+{
+	struct hlist_nulls_head *head = tcpstates_chain(t, slot);
+	struct hlist_nulls_node *node;
+	unsigned int state;
+	struct sock *sk;
+	u32 group;
+
+	keys->n = 0;
+	sk_nulls_for_each_rcu(sk, node, head) {
+		if (t->keyed->all)
+			group = tcpstates_ns_group(t->keyed->all, sock_net(sk));
+		else
+			group = tcpstates_port_group(t, sk);
+		state = tcpstates_state(sk);
+		if (group == TCPSTATES_NO_GROUP || state >= TCPSTATES_NR_STATES)
+			continue;
+		if (keys->n == TCPSTATES_CHAIN_KEYS)
+			tcpstates_commit(t->keyed, keys);
+		keys->key[keys->n++] = group * TCPSTATES_NR_STATES + state;
+	}
+	return get_nulls_value(node) == tcpstates_nulls(t, slot);
+}
+
+static void tcpstates_walk_bucket_keyed(const struct tcpstates_table *t,
+					unsigned int slot,
+					struct tcpstates_counts *c)
+{
+	struct tcpstates_keys keys;
+	int tries = 1;
+
+	while (!tcpstates_walk_chain_keyed(t, slot, &keys) &&
+	       tries++ < TCPSTATES_RETRIES)
+		c->restarts++;
+	tcpstates_commit(t->keyed, &keys);
+}
+
 /* Called under rcu_read_lock(). */
 static void tcpstates_walk_bucket(const struct tcpstates_table *t,
 				  unsigned int slot,
@@ -123,6 +232,10 @@ static void tcpstates_walk_bucket(const struct tcpstates_table *t,
 	/* hlist_nulls_empty() reads the head with READ_ONCE: no lock needed. */
 	if (hlist_nulls_empty(tcpstates_chain(t, slot)))
 		return;
+	if (t->keyed) {
+		tcpstates_walk_bucket_keyed(t, slot, c);
+		return;
+	}
 	while (!tcpstates_walk_chain(t, slot, &b) &&
 	       tries++ < TCPSTATES_RETRIES)
 		c->restarts++;
@@ -167,4 +280,114 @@ void tcpstates_walk(struct net *net, struct tcpstates_counts *counts)
 	memset(counts, 0, sizeof(*counts));
 	tcpstates_walk_table(&ehash, counts);
 	tcpstates_walk_table(&lhash2, counts);
+}
+
+static void tcpstates_walk_tables(struct inet_hashinfo *h, bool ehash,
+				  bool lhash2, struct tcpstates_keyed *k,
+				  struct tcpstates_counts *c)
+{
+	struct tcpstates_table t = {
+		.net		= k->net,
+		.hashinfo	= h,
+		.keyed		= k,
+	};
+
+	if (lhash2) {
+		t.nr_slots = h->lhash2_mask + 1;
+		t.listen = true;
+		tcpstates_walk_table(&t, c);
+	}
+	if (ehash) {
+		t.nr_slots = h->ehash_mask + 1;
+		t.listen = false;
+		tcpstates_walk_table(&t, c);
+	}
+}
+
+/* Per-state counts of @net's sockets by service port; see tcpstates.h. */
+void tcpstates_walk_ports(struct net *net, struct tcpstates_ports *ports,
+			  struct tcpstates_counts *c)
+{
+	struct tcpstates_keyed k = {
+		.cells	= &ports->cells[0][0][0],
+		.ports	= ports,
+		.net	= net,
+	};
+
+	memset(c, 0, sizeof(*c));
+	/* Listeners first: they decide which ports are "in". */
+	tcpstates_walk_tables(tcpstates_hashinfo(net), true, true, &k, c);
+}
+
+/*
+ * Take a reference on every live netns, in a hash by address: the walk
+ * of the shared tables attributes each socket to its netns in one pass.
+ */
+static int tcpstates_all_collect(struct tcpstates_all *all)
+{
+	unsigned int nr = 0;
+	struct net *net;
+
+	down_read(&net_rwsem);
+	for_each_net(net)
+		nr++;
+	all->bits = order_base_2(2 * nr + 1);
+	all->nets = kvcalloc(1U << all->bits, sizeof(*all->nets), GFP_KERNEL);
+	all->cells = kvcalloc((size_t)TCPSTATES_NR_STATES << all->bits,
+			      sizeof(*all->cells), GFP_KERNEL);
+	if (!all->nets || !all->cells) {
+		up_read(&net_rwsem);
+		return -ENOMEM;
+	}
+	for_each_net(net) {
+		u32 mask = (1U << all->bits) - 1;
+		u32 i = hash_ptr(net, all->bits);
+
+		if (!maybe_get_net(net))
+			continue;	/* being dismantled */
+		while (all->nets[i])
+			i = (i + 1) & mask;
+		all->nets[i] = net;
+	}
+	up_read(&net_rwsem);
+	return 0;
+}
+
+void tcpstates_all_free(struct tcpstates_all *all)
+{
+	unsigned int i;
+
+	for (i = 0; all->nets && i < (1U << all->bits); i++)
+		if (all->nets[i])
+			put_net(all->nets[i]);
+	kvfree(all->nets);
+	kvfree(all->cells);
+}
+
+/*
+ * Count the sockets of every netns: the shared tables once, then each
+ * private ehash once.  The references taken keep private tables alive.
+ */
+int tcpstates_walk_all(struct tcpstates_all *all, struct tcpstates_counts *c)
+{
+	struct tcpstates_keyed k = { .all = all };
+	struct inet_hashinfo *h;
+	unsigned int i;
+	int err;
+
+	memset(all, 0, sizeof(*all));
+	memset(c, 0, sizeof(*c));
+	err = tcpstates_all_collect(all);
+	if (err)
+		return err;
+	k.cells = all->cells;
+	tcpstates_walk_tables(tcpstates_hashinfo(&init_net), true, true, &k, c);
+	for (i = 0; i < (1U << all->bits); i++) {
+		if (!all->nets[i])
+			continue;
+		h = tcpstates_hashinfo(all->nets[i]);
+		if (h->pernet)
+			tcpstates_walk_tables(h, true, false, &k, c);
+	}
+	return 0;
 }

@@ -71,7 +71,7 @@ while read -r name abi; do
 	rm -rf "$pl"
 	mkdir -p "$pl"
 	cp "$out/tcpstates.ko" "$pl/"
-	cp "$root"/selftests/{run-guest.sh,lib.sh,rmmod.sh,tunables.sh} "$pl/"
+	cp "$root"/selftests/{run-guest.sh,lib.sh,rmmod.sh,tunables.sh,allns.sh} "$pl/"
 	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once} "$pl/"
 	cp "$root/userspace/tcpstates" "$root/userspace/tests/vm_reader.sh" \
 	   "$root/userspace/tests/sockhelper" "$pl/"

@@ -27,7 +27,10 @@ check_reload_loop() {
 	local i pids=()
 
 	for i in 1 2 3 4; do
-		(while :; do cat /proc/tcpstates >/dev/null 2>&1; done) &
+		(while :; do
+			cat /proc/tcpstates /proc/tcpstates_ports \
+			    /proc/tcpstates_all >/dev/null 2>&1
+		done) &
 		pids+=($!)
 	done
 	for i in $(seq 20); do

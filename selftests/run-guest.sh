@@ -7,7 +7,7 @@
 cd "$(dirname "$0")" || exit 1
 export PATH=$PWD:$PATH
 
-TESTS=${TESTS:-tcpstates_test tunables.sh vm_reader.sh rmmod.sh}
+TESTS=${TESTS:-tcpstates_test tunables.sh allns.sh vm_reader.sh rmmod.sh}
 failed=0
 
 echo "# kernel $(uname -r)"

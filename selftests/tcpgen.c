@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * tcpgen [-6] MODE N: make N loopback connections for the shell tests.
+ * tcpgen [-6] [-p PORT] MODE N: make N loopback connections for the shell
+ * tests, to a listener on PORT (default: any).
  *   tw     close each actively (client first), leaving TIME_WAIT; exit
- *   estab  keep them ESTABLISHED; print "ready", then wait until killed
+ *   estab  keep them ESTABLISHED
+ *   leak   the server closes, the client never does: CLOSE_WAIT on the
+ *          client, FIN_WAIT2 on the server (a leaking connection pool)
+ * estab and leak print "ready", then hold the sockets until killed.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,23 +18,57 @@
 
 #include "tcputil.h"
 
+static int listener_on(int family, int port)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(port),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in a4 = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(family, SOCK_STREAM, 0), on = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if ((family == AF_INET6 ?
+	     bind(fd, (struct sockaddr *)&a6, sizeof(a6)) :
+	     bind(fd, (struct sockaddr *)&a4, sizeof(a4))) ||
+	    listen(fd, 4096)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int bad_args(void)
+{
+	fprintf(stderr, "usage: tcpgen [-6] [-p PORT] tw|estab|leak N\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
-	int family = AF_INET, lfd, c, s, i, n;
+	int family = AF_INET, port = 0, lfd, c, s, i, n, opt;
+	const char *mode;
 
-	if (argc > 1 && !strcmp(argv[1], "-6")) {
-		family = AF_INET6;
-		argv++;
-		argc--;
+	while ((opt = getopt(argc, argv, "6p:")) != -1) {
+		if (opt == '6')
+			family = AF_INET6;
+		else if (opt == 'p')
+			port = atoi(optarg);
+		else
+			return bad_args();
 	}
-	if (argc != 3 || (strcmp(argv[1], "tw") && strcmp(argv[1], "estab"))) {
-		fprintf(stderr, "usage: tcpgen [-6] tw|estab N\n");
-		return 2;
-	}
-	n = atoi(argv[2]);
+	if (argc - optind != 2)
+		return bad_args();
+	mode = argv[optind];
+	n = atoi(argv[optind + 1]);
+	if (strcmp(mode, "tw") && strcmp(mode, "estab") && strcmp(mode, "leak"))
+		return bad_args();
 	if (raise_nofile(2 * n + 64))
 		perror("tcpgen: setrlimit");
-	lfd = tcp_listener(family, false, 4096);
+	lfd = port ? listener_on(family, port) : tcp_listener(family, false, 4096);
 	if (lfd < 0) {
 		perror("tcpgen: listen");
 		return 1;
@@ -38,13 +78,15 @@ int main(int argc, char **argv)
 			perror("tcpgen: connect");
 			return 1;
 		}
-		if (!strcmp(argv[1], "tw")) {
+		if (!strcmp(mode, "tw")) {
 			close(c);
 			usleep(1000);
 			close(s);
+		} else if (!strcmp(mode, "leak")) {
+			close(s);
 		}
 	}
-	if (!strcmp(argv[1], "tw")) {
+	if (!strcmp(mode, "tw")) {
 		usleep(100000);
 		return 0;
 	}
