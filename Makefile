@@ -7,6 +7,7 @@
 #   make demo             boot a Debian kernel with the module and show it
 #   make check            install deps, host tests, selftests in every kernel
 #   make lint             checkpatch --strict, sparse, W=1
+#   make stress           the stress test alone, DURATION seconds per kernel
 #   make bench            tcpstates against ss, netstat, /proc/net/tcp, sock_diag
 #   make install          module into /lib/modules/$(KVER)/updates, reader
 #   make dkms-install     the module under DKMS (dkms-remove undoes it)
@@ -42,6 +43,10 @@ demo: deps
 bench: deps
 	scripts/bench.sh
 
+# The stress test alone, longer: make stress DURATION=600
+stress: deps
+	GUEST_TESTS=stress.sh DURATION=$${DURATION:-600} scripts/check.sh
+
 install:
 	scripts/install.sh install
 
@@ -62,5 +67,5 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all module userspace selftests deps check lint demo bench install uninstall \
+.PHONY: all module userspace selftests deps check lint demo bench stress install uninstall \
 	dkms-install dkms-remove clean distclean

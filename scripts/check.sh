@@ -39,16 +39,22 @@ result() {
 	fi
 }
 
-echo "# host: reader unit tests"
-make -s -C "$root/userspace" test > "$logs/host.tap" 2>&1
-rc=$?
-cat "$logs/host.tap"
-tally "$logs/host.tap"
-[ $rc -eq 0 ] || [ "$(grep -c '^not ok' "$logs/host.tap")" -gt 0 ] ||
-	result 1 "host: userspace tests exited $rc"
+# make stress reuses this with GUEST_TESTS=stress.sh and no host tests.
+GUEST_TESTS=${GUEST_TESTS:-}
+DURATION=${DURATION:-60}
 
 make -s -C "$root/selftests" && make -s -C "$root/userspace"
 result $? "host: build selftests and reader"
+
+if [ -z "$GUEST_TESTS" ]; then
+	echo "# host: reader unit tests"
+	make -s -C "$root/userspace" test > "$logs/host.tap" 2>&1
+	rc=$?
+	cat "$logs/host.tap"
+	tally "$logs/host.tap"
+	[ $rc -eq 0 ] || [ "$(grep -c '^not ok' "$logs/host.tap")" -gt 0 ] ||
+		result 1 "host: userspace tests exited $rc"
+fi
 
 if ! kernels=$("$root/scripts/kernels.sh"); then
 	result 1 "resolve the kernel matrix (${KERNELS:-6.1 6.12})"
@@ -72,11 +78,13 @@ while read -r name abi; do
 	mkdir -p "$pl"
 	cp "$out/tcpstates.ko" "$pl/"
 	cp "$root"/selftests/{run-guest.sh,lib.sh,rmmod.sh,tunables.sh,allns.sh} "$pl/"
-	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once} "$pl/"
+	cp "$root"/selftests/{stress.sh,compare_ss.sh} "$pl/"
+	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once,churn} "$pl/"
 	cp "$root/userspace/tcpstates" "$root/userspace/tests/vm_reader.sh" \
 	   "$root/userspace/tests/sockhelper" "$pl/"
 
-	"$root/scripts/vm-run.sh" -l "$logs/$abi" "$abi" "$pl" ./run-guest.sh \
+	"$root/scripts/vm-run.sh" -m 2048 -t $((900 + DURATION)) -l "$logs/$abi" \
+		"$abi" "$pl" "TESTS='$GUEST_TESTS' DURATION=$DURATION ./run-guest.sh" \
 		> "$logs/$abi.tap" 2> "$logs/$abi.err"
 	rc=$?
 	cat "$logs/$abi.tap" "$logs/$abi.err"

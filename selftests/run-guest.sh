@@ -7,7 +7,7 @@
 cd "$(dirname "$0")" || exit 1
 export PATH=$PWD:$PATH
 
-TESTS=${TESTS:-tcpstates_test tunables.sh allns.sh vm_reader.sh rmmod.sh}
+TESTS=${TESTS:-tcpstates_test tunables.sh allns.sh vm_reader.sh rmmod.sh stress.sh}
 failed=0
 
 echo "# kernel $(uname -r)"
@@ -18,7 +18,8 @@ for t in $TESTS; do
 		continue
 	fi
 	echo "# selftest: $t"
-	TCPSTATES=$PWD/tcpstates SOCKHELPER=$PWD/sockhelper timeout 600 "./$t" |
+	TCPSTATES=$PWD/tcpstates SOCKHELPER=$PWD/sockhelper \
+		timeout $((600 + ${DURATION:-0})) "./$t" |
 		tee "/tmp/$t.out"
 	rc=${PIPESTATUS[0]}
 	case $rc in

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * churn: open and close TCP connections as fast as possible for a while,
+ * for the stress test.  Prints "connections N" at the end.
+ *   churn loop [-6] SECONDS            both ends here, over loopback
+ *   churn serve PORT SECONDS           accept and close (IPv4 and IPv6)
+ *   churn connect ADDR PORT SECONDS    connect and close, leaving TIME_WAIT
+ *   churn flood SRC DST PORT SECONDS   spoofed raw SYNs (ADDR family)
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tcputil.h"
+
+static time_t deadline;
+
+static int running(void)
+{
+	return time(NULL) < deadline;
+}
+
+static long churn_loop(int family)
+{
+	int lfd = tcp_listener(family, false, 4096), c, s;
+	long n = 0;
+
+	while (lfd >= 0 && running() && !tcp_pair(lfd, family, &c, &s)) {
+		close(c);
+		close(s);
+		n++;
+	}
+	return n;
+}
+
+static int sockaddr_of(const char *addr, int port, struct sockaddr_in6 *sa)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
+
+	memset(sa, 0, sizeof(*sa));
+	if (inet_pton(AF_INET6, addr, &sa->sin6_addr) == 1) {
+		sa->sin6_family = AF_INET6;
+		sa->sin6_port = htons(port);
+		return AF_INET6;
+	}
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
+		return -1;
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(port);
+	return AF_INET;
+}
+
+static long churn_serve(int port)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(port) };
+	int lfd = socket(AF_INET6, SOCK_STREAM, 0), fd, on = 1;
+	long n = 0;
+
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) || listen(lfd, 4096) ||
+	    nonblock(lfd))
+		return -1;
+	while (running()) {
+		fd = accept(lfd, NULL, NULL);
+		if (fd < 0) {
+			usleep(1000);
+			continue;
+		}
+		close(fd);
+		n++;
+	}
+	return n;
+}
+
+static long churn_connect(const char *addr, int port)
+{
+	struct sockaddr_in6 sa;
+	int family = sockaddr_of(addr, port, &sa), fd;
+	long n = 0;
+
+	if (family < 0)
+		return -1;
+	while (running()) {
+		fd = socket(family, SOCK_STREAM, 0);
+		if (fd < 0)
+			return -1;
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+			n++;
+		else
+			usleep(1000);
+		close(fd);
+	}
+	return n;
+}
+
+static long churn_flood(const char *src, const char *dst, int port)
+{
+	int family = strchr(dst, ':') ? AF_INET6 : AF_INET;
+	long n = 0;
+
+	while (running()) {
+		if (send_raw_syns(family, src, dst, port, 32))
+			return -1;
+		n += 32;
+		usleep(20000);
+	}
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	long n = -1;
+
+	if (argc >= 3 && !strcmp(argv[1], "loop")) {
+		int v6 = argc == 4 && !strcmp(argv[2], "-6");
+
+		deadline = time(NULL) + atoi(argv[argc - 1]);
+		n = churn_loop(v6 ? AF_INET6 : AF_INET);
+	} else if (argc == 4 && !strcmp(argv[1], "serve")) {
+		deadline = time(NULL) + atoi(argv[3]);
+		n = churn_serve(atoi(argv[2]));
+	} else if (argc == 5 && !strcmp(argv[1], "connect")) {
+		deadline = time(NULL) + atoi(argv[4]);
+		n = churn_connect(argv[2], atoi(argv[3]));
+	} else if (argc == 6 && !strcmp(argv[1], "flood")) {
+		deadline = time(NULL) + atoi(argv[5]);
+		n = churn_flood(argv[2], argv[3], atoi(argv[4]));
+	} else {
+		fprintf(stderr, "churn: see the comment at the top of churn.c\n");
+		return 2;
+	}
+	printf("connections %ld\n", n);
+	return n < 0;
+}
