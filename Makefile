@@ -6,6 +6,7 @@
 #   make KDIR=/usr/src/linux-headers-6.12.117+deb12-amd64
 #   make demo             boot a Debian kernel with the module and show it
 #   make check            install deps, host tests, selftests in every kernel
+#   make check-debug      the same in a lockdep/KASAN/kmemleak 6.12 kernel
 #   make lint             checkpatch --strict, sparse, W=1
 #   make stress           the stress test alone, DURATION seconds per kernel
 #   make bench            tcpstates against ss, netstat, /proc/net/tcp, sock_diag
@@ -14,8 +15,8 @@
 #   make deps             what the above need, on a fresh Debian 12
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-KERNELS ?= 6.1 6.12
-export KERNELS
+# KERNELS (default: 6.1 6.12, plus debug once built) selects the matrix:
+# see scripts/kernels.sh.
 
 all: module userspace
 
@@ -33,6 +34,10 @@ deps:
 
 check: deps
 	scripts/check.sh
+
+# Build the lockdep/KASAN/kmemleak kernel (cached) and run every test in it.
+check-debug: deps
+	KERNELS=debug scripts/check.sh
 
 lint: deps
 	scripts/lint.sh
@@ -67,5 +72,5 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all module userspace selftests deps check lint demo bench stress install uninstall \
+.PHONY: all module userspace selftests deps check check-debug lint demo bench stress install uninstall \
 	dkms-install dkms-remove clean distclean

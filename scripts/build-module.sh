@@ -11,6 +11,8 @@ abi=$1
 out=$2
 shift 2
 kdir=/usr/src/linux-headers-$abi
+# The debug kernel is built here, not packaged: its own tree.
+[ -f "$kdir/Makefile" ] || kdir=$here/../build/kernels/$abi/src
 
 if [ ! -f "$kdir/Makefile" ]; then
 	echo "build-module.sh: no headers for $abi in $kdir (make deps)" >&2

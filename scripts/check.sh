@@ -56,6 +56,16 @@ if [ -z "$GUEST_TESTS" ]; then
 		result 1 "host: userspace tests exited $rc"
 fi
 
+if [ -z "$GUEST_TESTS" ]; then
+	echo "# host: dkms build and staged make install for every kernel"
+	"$root/scripts/dkms-check.sh" > "$logs/dkms.tap" 2>&1
+	rc=$?
+	cat "$logs/dkms.tap"
+	tally "$logs/dkms.tap"
+	[ $rc -eq 0 ] || [ "$(grep -c '^not ok' "$logs/dkms.tap")" -gt 0 ] ||
+		result 1 "host: dkms-check.sh exited $rc"
+fi
+
 if ! kernels=$("$root/scripts/kernels.sh"); then
 	result 1 "resolve the kernel matrix (${KERNELS:-6.1 6.12})"
 	kernels=
@@ -78,7 +88,8 @@ while read -r name abi; do
 	mkdir -p "$pl"
 	cp "$out/tcpstates.ko" "$pl/"
 	cp "$root"/selftests/{run-guest.sh,lib.sh,rmmod.sh,tunables.sh,allns.sh} "$pl/"
-	cp "$root"/selftests/{stress.sh,compare_ss.sh} "$pl/"
+	cp "$root"/selftests/{stress.sh,compare_ss.sh,modprobe.sh} "$pl/"
+	cp "$root/scripts/install.sh" "$(command -v kmod)" "$pl/"
 	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once,churn} "$pl/"
 	cp "$root/userspace/tcpstates" "$root/userspace/tests/vm_reader.sh" \
 	   "$root/userspace/tests/sockhelper" "$pl/"

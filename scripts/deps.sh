@@ -12,7 +12,7 @@ build=$here/../build
 
 PKGS="build-essential qemu-system-x86 busybox-static cpio dwarves iproute2
 net-tools util-linux procps kmod xz-utils sparse python3 prometheus man-db
-groff-base
+groff-base dkms
 linux-source-6.1 linux-source-6.12 bc flex bison libelf-dev libssl-dev"
 
 SUDO=

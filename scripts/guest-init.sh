@@ -25,7 +25,7 @@ done < /lib/modules/extra/order
 
 cd /opt/tcpstates || exit 1
 status=1
-if [ "$(sed -n 's/.*tcpstates.load=\([01]\).*/\1/p' /proc/cmdline)" = 0 ] ||
+if [ "$(sed -n 's/.*tcpstates_vm.load=\([01]\).*/\1/p' /proc/cmdline)" = 0 ] ||
    insmod /opt/tcpstates/tcpstates.ko $(cat /opt/tcpstates/insmod-args 2>/dev/null); then
 	/bin/sh /opt/tcpstates/cmd
 	status=$?

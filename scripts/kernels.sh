@@ -7,7 +7,15 @@
 # A kernel that cannot be resolved is an error, never a silent skip.
 set -euo pipefail
 
-KERNELS=${KERNELS:-6.1 6.12}
+here=$(cd "$(dirname "$0")" && pwd)
+CACHE=${CACHE:-$here/../build/kernels}
+
+# The debug kernel joins the default matrix once make check-debug built it.
+if [ -z "${KERNELS:-}" ]; then
+	KERNELS="6.1 6.12"
+	[ -n "$("$here/build-debug-kernel.sh" --cached "$CACHE")" ] &&
+		KERNELS+=" debug"
+fi
 
 newest() {
 	apt-cache pkgnames "$1" | grep -E "^$2\$" | sort -V | tail -n 1
@@ -20,7 +28,10 @@ resolve() {
 	6.1)	pkg=$(newest linux-image-6.1.0- 'linux-image-6\.1\.0-[0-9]+-amd64') ;;
 	6.12)	pkg=$(newest linux-image-6.12. 'linux-image-6\.12\.[0-9]+\+deb12-amd64') ;;
 	6.12-rt) pkg=$(newest linux-image-6.12. 'linux-image-6\.12\.[0-9]+\+deb12-rt-amd64') ;;
-	*)	echo "kernels.sh: unknown kernel '$1' (known: 6.1 6.12 6.12-rt)" >&2
+	debug)	# Built from linux-source-6.12, not fetched: see build-debug-kernel.sh.
+		echo "debug $("$here/build-debug-kernel.sh" "$CACHE")"
+		return ;;
+	*)	echo "kernels.sh: unknown kernel '$1' (known: 6.1 6.12 6.12-rt debug)" >&2
 		return 1 ;;
 	esac
 	if [ -z "$pkg" ]; then

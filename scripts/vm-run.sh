@@ -88,7 +88,7 @@ timeout --foreground -k 5 "$timeout" \
 	qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m "$mem" \
 	-nodefaults -display none -no-reboot \
 	-kernel "$kroot/boot/vmlinuz-$abi" -initrd "$work/initrd" \
-	-append "console=ttyS0,115200 panic_on_warn=1 panic=-1 oops=panic mitigations=off tcpstates.load=$load" \
+	-append "console=ttyS0,115200 panic_on_warn=1 panic=-1 oops=panic mitigations=off tcpstates_vm.load=$load" \
 	-serial "file:$work/kernel.log" -serial "file:$work/out.log" &
 qpid=$!
 tail -n +1 -f "$work/out.log" --pid=$qpid | grep --line-buffered -v '^VMRUN_EXIT=' &

@@ -7,7 +7,7 @@
 cd "$(dirname "$0")" || exit 1
 export PATH=$PWD:$PATH
 
-TESTS=${TESTS:-tcpstates_test tunables.sh allns.sh vm_reader.sh rmmod.sh stress.sh}
+TESTS=${TESTS:-tcpstates_test tunables.sh allns.sh vm_reader.sh modprobe.sh rmmod.sh stress.sh}
 failed=0
 
 echo "# kernel $(uname -r)"

@@ -1,0 +1,60 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# build-debug-kernel.sh [--cached] CACHE: build a small 6.12 kernel with lockdep,
+# PROVE_RCU, KASAN, kmemleak and the lockup detectors from Debian's
+# linux-source-6.12, for the debug lane of make check.  Cached by the hash
+# of the config fragment and the source package version; prints the
+# kernel release (the "ABI" vm-run.sh and build-module.sh take).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cached_only=0
+if [ "$1" = --cached ]; then
+	# Print the release only if it is built already; build nothing.
+	cached_only=1
+	shift
+fi
+cache=$1
+frag=$here/debug-kernel.config
+tarball=/usr/src/linux-source-6.12.tar.xz
+ver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+key=$( (cat "$frag"; echo "$ver") | sha256sum | cut -c1-12)
+dir=$cache/debug-$key
+src=$dir/src
+
+if [ ! -f "$dir/.built" ] && [ $cached_only -eq 1 ]; then
+	exit 0
+fi
+if [ ! -f "$dir/.built" ]; then
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	echo "build-debug-kernel: unpacking linux-source-6.12 $ver" >&2
+	tar -xJf "$tarball" -C "$dir"
+	mv "$dir/linux-source-6.12" "$src"
+	make -s -C "$src" allnoconfig >&2
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$src" "$src/.config" "$frag" >&2
+	make -s -C "$src" olddefconfig >&2
+	# Every option of the fragment must have survived olddefconfig.
+	grep -E '^CONFIG_[A-Z0-9_]+=[ym]' "$frag" | while read -r opt; do
+		grep -qx "$opt" "$src/.config" || {
+			echo "build-debug-kernel: $opt did not stick" >&2
+			exit 1
+		}
+	done
+	echo "build-debug-kernel: building (about 10 minutes on 2 cores)" >&2
+	start=$(date +%s)
+	make -s -C "$src" -j"$(nproc)" bzImage modules >&2
+	rel=$(make -s -C "$src" kernelrelease)
+	make -s -C "$src" INSTALL_MOD_PATH="$dir/root" modules_install >&2
+	mkdir -p "$dir/root/boot"
+	cp "$src/arch/x86/boot/bzImage" "$dir/root/boot/vmlinuz-$rel"
+	echo "$rel" > "$dir/release"
+	echo "build-debug-kernel: built $rel in $(($(date +%s) - start)) s" >&2
+	touch "$dir/.built"
+fi
+# vm-run.sh and fetch-kernel.sh find kernels as CACHE/ABI/root.
+rel=$(cat "$dir/release")
+ln -sfn "$dir" "$cache/$rel"
+touch "$dir/.unpacked"
+echo "$rel"
