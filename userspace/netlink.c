@@ -3,7 +3,8 @@
  * The netlink source: what the module reports, rebuilt from interfaces
  * every kernel has.  Socket states come from a sock_diag dump (as ss gets
  * them), the TIME_WAIT count and limit and the overflow counters from the
- * usual /proc files of the current network namespace.
+ * usual /proc files of the current network namespace.  --ports is rebuilt
+ * from the same dump: the ports of LISTEN sockets are the "in" ports.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +25,27 @@
 
 /* A dump changed under us (NLM_F_DUMP_INTR): counts are inconsistent. */
 #define TS_EINTR_DUMP		(-1000)
+
+/* Called for each socket of a dump, with its address family index. */
+typedef void (*ts_diag_fn)(const struct inet_diag_msg *m, unsigned int fam,
+			   void *ctx);
+
+/* One socket of a --ports dump. */
+struct ts_sock {
+	unsigned short sport;
+	unsigned short dport;
+	unsigned int state;
+	unsigned int group;	/* port, or TS_OUT + port */
+};
+
+#define TS_OUT			(TS_MAX_PORT + 1)
+
+struct ts_socks {
+	struct ts_sock *v;
+	size_t n;
+	size_t cap;
+	bool nomem;
+};
 
 static const int ts_families[TCPSTATES_NR_FAMILIES] = {
 	[TCPSTATES_IPV4] = AF_INET,
@@ -56,25 +78,31 @@ static int diag_request(int fd, int family, unsigned int seq)
 	return 0;
 }
 
-static void diag_count(const struct nlmsghdr *h, unsigned int fam,
-		       struct ts_sample *s)
+/* The module's state of @m, or 0 for one it does not count. */
+static unsigned int diag_state(const struct inet_diag_msg *m)
 {
-	const struct inet_diag_msg *m = NLMSG_DATA(h);
 	unsigned int state = m->idiag_state;
 
-	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
-		return;
 	if (state == TS_NEW_SYN_RECV)
 		state = TCP_SYN_RECV;
 	/* Newer kernels add states (BOUND_INACTIVE) the module omits. */
-	if (!state || state >= TCPSTATES_NR_STATES)
-		return;
-	s->sockets[state][fam]++;
+	return state < TCPSTATES_NR_STATES ? state : 0;
+}
+
+static void diag_count(const struct inet_diag_msg *m, unsigned int fam,
+		       void *ctx)
+{
+	struct ts_sample *s = ctx;
+	unsigned int state = diag_state(m);
+
+	if (state)
+		s->sockets[state][fam]++;
 }
 
 /* Handle one datagram; returns 1 when the dump is complete. */
 static int diag_batch(const struct nlmsghdr *h, ssize_t len,
-		      unsigned int seq, unsigned int fam, struct ts_sample *s)
+		      unsigned int seq, unsigned int fam, ts_diag_fn fn,
+		      void *ctx)
 {
 	const struct nlmsgerr *e;
 	int intr = 0;
@@ -90,14 +118,15 @@ static int diag_batch(const struct nlmsghdr *h, ssize_t len,
 			e = NLMSG_DATA(h);
 			return e->error ? e->error : -EPROTO;
 		}
-		if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY)
-			diag_count(h, fam, s);
+		if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
+		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+			fn(NLMSG_DATA(h), fam, ctx);
 	}
 	return intr ? TS_EINTR_DUMP : 0;
 }
 
 static int diag_dump(int fd, unsigned int fam, unsigned int seq,
-		     struct ts_sample *s)
+		     ts_diag_fn fn, void *ctx)
 {
 	static long buf[8192];	/* long: aligned for struct nlmsghdr */
 	ssize_t len;
@@ -110,12 +139,13 @@ static int diag_dump(int fd, unsigned int fam, unsigned int seq,
 			continue;
 		if (len <= 0)
 			return len ? -errno : -EPROTO;
-		ret = diag_batch((struct nlmsghdr *)buf, len, seq, fam, s);
+		ret = diag_batch((struct nlmsghdr *)buf, len, seq, fam, fn,
+				 ctx);
 	}
 	return ret < 0 ? ret : 0;
 }
 
-static int diag_all(struct ts_sample *s)
+static int diag_all(ts_diag_fn fn, void *ctx)
 {
 	unsigned int fam, seq = 1;
 	int fd, ret = 0;
@@ -127,7 +157,7 @@ static int diag_all(struct ts_sample *s)
 		return -1;
 	}
 	for (fam = 0; fam < TCPSTATES_NR_FAMILIES && !ret; fam++) {
-		ret = diag_dump(fd, fam, seq++, s);
+		ret = diag_dump(fd, fam, seq++, fn, ctx);
 		/* Without IPv6 there is nothing to count for it. */
 		if (fam == TCPSTATES_IPV6 && (ret == -ENOENT || ret == -EAFNOSUPPORT))
 			ret = 0;
@@ -277,7 +307,7 @@ int ts_read_netlink(struct ts_sample *s)
 
 	for (i = 0; i < TS_DUMP_RETRIES; i++) {
 		memset(s, 0, sizeof(*s));
-		ret = diag_all(s);
+		ret = diag_all(diag_count, s);
 		if (ret != TS_EINTR_DUMP)
 			break;
 	}
@@ -292,4 +322,123 @@ int ts_read_netlink(struct ts_sample *s)
 		for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++)
 			s->total[fam] += s->sockets[i][fam];
 	return read_counters(s);
+}
+
+/* ---- --ports ---- */
+
+static void diag_collect(const struct inet_diag_msg *m, unsigned int fam,
+			 void *ctx)
+{
+	struct ts_socks *ss = ctx;
+	unsigned int state = diag_state(m);
+	struct ts_sock *v;
+
+	(void)fam;
+	if (!state || ss->nomem)
+		return;
+	if (ss->n == ss->cap) {
+		ss->cap = ss->cap ? 2 * ss->cap : 1024;
+		v = realloc(ss->v, ss->cap * sizeof(*v));
+		if (!v) {
+			ss->nomem = true;
+			return;
+		}
+		ss->v = v;
+	}
+	ss->v[ss->n].sport = ntohs(m->id.idiag_sport);
+	ss->v[ss->n].dport = ntohs(m->id.idiag_dport);
+	ss->v[ss->n++].state = state;
+}
+
+static int dump_socks(struct ts_socks *ss)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < TS_DUMP_RETRIES; i++) {
+		ss->n = 0;
+		ret = diag_all(diag_collect, ss);
+		if (ret != TS_EINTR_DUMP)
+			break;
+	}
+	if (ret == TS_EINTR_DUMP)
+		ts_err("sock_diag dump kept being interrupted by socket churn; retry");
+	else if (!ret && ss->nomem)
+		ts_err("sock_diag dump: out of memory");
+	return ret || ss->nomem ? -1 : 0;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct ts_sock *x = a, *y = b;
+
+	return x->group < y->group ? -1 : x->group > y->group;
+}
+
+/*
+ * Group the sockets as the module does: "in" by local port if a listener
+ * has that port, else "out" by remote port.  Sorted by group, so each
+ * group becomes one row, in the file's order.
+ */
+static int group_socks(struct ts_socks *ss, struct ts_table *t)
+{
+	static unsigned char listening[(TS_MAX_PORT + 1) / 8];
+	struct ts_sock *k;
+	struct ts_row *r = NULL;
+	size_t i;
+
+	memset(listening, 0, sizeof(listening));
+	for (i = 0; i < ss->n; i++)
+		if (ss->v[i].state == TCP_LISTEN)
+			listening[ss->v[i].sport / 8] |= 1 << (ss->v[i].sport % 8);
+	for (i = 0; i < ss->n; i++) {
+		k = &ss->v[i];
+		if (listening[k->sport / 8] & (1 << (k->sport % 8)))
+			k->group = k->sport;
+		else
+			k->group = TS_OUT + k->dport;
+	}
+	if (ss->n)
+		qsort(ss->v, ss->n, sizeof(*ss->v), group_cmp);
+	for (i = 0; i < ss->n; i++) {
+		k = &ss->v[i];
+		if (!i || k->group != k[-1].group) {
+			r = ts_table_add(t);
+			if (!r)
+				return -1;
+			r->out = k->group >= TS_OUT;
+			r->key = k->group & TS_MAX_PORT;
+		}
+		r->sockets[k->state]++;
+		r->total++;
+	}
+	return 0;
+}
+
+int ts_read_ports_netlink(struct ts_table *t)
+{
+	struct ts_socks ss = { 0 };
+	struct stat st;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->mode = TS_MODE_PORTS;
+	t->source = TS_SRC_NETLINK;
+	if (stat("/proc/self/ns/net", &st)) {
+		ts_err("/proc/self/ns/net: %s: is /proc mounted?",
+		       strerror(errno));
+		return -1;
+	}
+	t->netns = st.st_ino;
+	ret = dump_socks(&ss);
+	if (!ret && group_socks(&ss, t)) {
+		ts_err("sock_diag: out of memory");
+		ret = -1;
+	}
+	free(ss.v);
+	if (ret) {
+		free(t->rows);
+		t->rows = NULL;
+	}
+	return ret;
 }

@@ -230,7 +230,7 @@ static void prom_head(const char *name, const char *help, const char *type)
 }
 
 /* Label values are lower case: state="time_wait". */
-static void prom_state(const char *name)
+void ts_put_lower(const char *name)
 {
 	for (; *name; name++)
 		putchar(tolower((unsigned char)*name));
@@ -247,7 +247,7 @@ static void prom_sockets(const struct ts_view *v)
 			continue;
 		for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++) {
 			printf("tcpstates_sockets{state=\"");
-			prom_state(tcpstates_state_names[st]);
+			ts_put_lower(tcpstates_state_names[st]);
 			printf("\",family=\"%s\"} %llu\n",
 			       ts_family_names[fam], v->cur->sockets[st][fam]);
 		}

@@ -16,7 +16,8 @@
 #include "tcpstates.h"
 
 #define TS_MAX_TOKENS		4
-#define TS_MAX_FILE		(1024 * 1024)
+/* Sanity cap; tcpstates_ports can reach 2 x 65536 rows. */
+#define TS_MAX_FILE		(64 * 1024 * 1024)
 #define TS_HINT	"check that module and reader versions match, or use --source netlink"
 
 struct ts_scalar {
@@ -57,7 +58,7 @@ struct ts_line {
 };
 
 /* Decimal digits only: strtoull() alone would accept "-1" and " 7". */
-static int parse_ull(const char *tok, unsigned long long *val)
+int ts_parse_ull(const char *tok, unsigned long long *val)
 {
 	const char *p;
 	char *end;
@@ -88,7 +89,7 @@ static int line_values(const struct ts_line *l, unsigned int n,
 	if (l->ntok < n + 1)
 		return bad_line(l, "too few values for");
 	for (i = 0; i < n; i++)
-		if (parse_ull(l->tok[i + 1], &vals[i]))
+		if (ts_parse_ull(l->tok[i + 1], &vals[i]))
 			return bad_line(l, "non-numeric value for");
 	return 0;
 }
@@ -98,7 +99,7 @@ static int parse_header(const struct ts_line *l)
 	unsigned long long ver;
 
 	if (l->ntok != 2 || strcmp(l->tok[0], "tcpstates") ||
-	    parse_ull(l->tok[1], &ver) || ver < 1) {
+	    ts_parse_ull(l->tok[1], &ver) || ver < 1) {
 		ts_err("%s: not a tcpstates file (bad first line); %s",
 		       l->file, TS_HINT);
 		return -1;
@@ -127,7 +128,7 @@ static int parse_pair(const struct ts_line *l, bool *seen,
 	return line_values(l, TCPSTATES_NR_FAMILIES, vals);
 }
 
-static int find_state(const char *key)
+int ts_find_state(const char *key)
 {
 	int i;
 
@@ -161,7 +162,7 @@ static int parse_line(const struct ts_line *l, struct ts_seen *seen,
 		return parse_state_hdr(l, seen);
 	if (!strcmp(key, "total"))
 		return parse_pair(l, &seen->total, s->total);
-	st = find_state(key);
+	st = ts_find_state(key);
 	if (st >= 0)
 		return parse_pair(l, &seen->state[st], s->sockets[st]);
 	for (i = 0; i < TS_NR_SCALARS; i++)

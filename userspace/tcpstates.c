@@ -2,7 +2,8 @@
 /*
  * tcpstates: count TCP sockets per state and address family, from the
  * tcpstates module's /proc/tcpstates or from sock_diag netlink, and
- * manage the module's TIME_WAIT tunables.
+ * manage the module's TIME_WAIT tunables.  --all-netns and --ports print
+ * the module's per-namespace and per-port tables.
  *
  * Exit status: 0 ok, 1 runtime error or --check-tw over the threshold,
  * 2 usage error.
@@ -29,9 +30,13 @@ enum {
 	OPT_SET = 256,
 	OPT_SOURCE,
 	OPT_CHECK_TW,
+	OPT_ALL_NETNS,
+	OPT_PORTS,
+	OPT_TOP,
 };
 
 struct ts_opts {
+	enum ts_mode mode;
 	enum ts_format fmt;
 	enum ts_source source;
 	bool no_header;
@@ -45,6 +50,7 @@ struct ts_opts {
 	unsigned int nsets;
 	bool check;
 	double check_pct;
+	unsigned long top;
 };
 
 static const struct option long_opts[] = {
@@ -60,6 +66,9 @@ static const struct option long_opts[] = {
 	{ "set",	required_argument,	NULL, OPT_SET },
 	{ "source",	required_argument,	NULL, OPT_SOURCE },
 	{ "check-tw",	required_argument,	NULL, OPT_CHECK_TW },
+	{ "all-netns",	no_argument,		NULL, OPT_ALL_NETNS },
+	{ "ports",	no_argument,		NULL, OPT_PORTS },
+	{ "top",	required_argument,	NULL, OPT_TOP },
 	{ NULL,		0,			NULL, 0 },
 };
 
@@ -77,8 +86,12 @@ void ts_err(const char *fmt, ...)
 static void print_help(void)
 {
 	printf("Usage: tcpstates [OPTIONS]\n"
+	       "       tcpstates --all-netns|--ports [-s NAME] [--top N] [OPTIONS]\n"
 	       "Count TCP sockets by state and address family.\n"
 	       "\n"
+	       "      --all-netns          every network namespace (module, root)\n"
+	       "      --ports              by service port: in PORT, out PORT\n"
+	       "      --top N              the N rows with most sockets (in -s states)\n"
 	       "  -H, --no-header          omit the table header\n"
 	       "  -j, --json               print one JSON object per sample\n"
 	       "  -p, --prometheus         print Prometheus text exposition\n"
@@ -93,9 +106,11 @@ static void print_help(void)
 	       "  -h, --help               print this help\n"
 	       "\n"
 	       "Environment: TCPSTATES_PROC (default %s),\n"
+	       "TCPSTATES_PROC_ALL (%s), TCPSTATES_PROC_PORTS (%s),\n"
 	       "TCPSTATES_SYSFS (default %s).\n"
 	       "Exit status: 0 ok, 1 error or TIME_WAIT over threshold, 2 usage error.\n",
-	       TS_PROC_DEFAULT, TS_SYSFS_DEFAULT);
+	       TS_PROC_DEFAULT, TS_PROC_ALL_DEFAULT, TS_PROC_PORTS_DEFAULT,
+	       TS_SYSFS_DEFAULT);
 }
 
 /* Report a usage error and exit 2; never returns. */
@@ -176,6 +191,13 @@ static void check_set(const char *arg)
 			  arg);
 }
 
+static void set_mode(struct ts_opts *o, enum ts_mode mode)
+{
+	if (o->mode != TS_MODE_SAMPLE && o->mode != mode)
+		usage_err("--all-netns and --ports exclude each other");
+	o->mode = mode;
+}
+
 static void bad_opt(int c, char **argv)
 {
 	if (c == ':')
@@ -188,6 +210,18 @@ static void parse_opt(struct ts_opts *o, int c, char **argv)
 	double count;
 
 	switch (c) {
+	case OPT_ALL_NETNS:
+		set_mode(o, TS_MODE_ALL);
+		break;
+	case OPT_PORTS:
+		set_mode(o, TS_MODE_PORTS);
+		break;
+	case OPT_TOP:
+		count = parse_num("--top", optarg, 1e9);
+		o->top = (unsigned long)count;
+		if (!o->top || o->top != count)
+			usage_err("--top: want a whole number above 0");
+		break;
 	case 'h':
 		print_help();
 		exit(0);
@@ -241,6 +275,37 @@ static void parse_opt(struct ts_opts *o, int c, char **argv)
 	}
 }
 
+/* The states a table shows by default: the ones that tell a story. */
+static void main_states(bool *show)
+{
+	static const int states[] = {
+		TCP_ESTABLISHED, TCP_SYN_RECV, TCP_FIN_WAIT2, TCP_TIME_WAIT,
+		TCP_CLOSE_WAIT, TCP_LISTEN,
+	};
+	unsigned int i;
+
+	memset(show, 0, TCPSTATES_NR_STATES * sizeof(*show));
+	for (i = 0; i < ARRAY_SIZE(states); i++)
+		show[states[i]] = true;
+}
+
+static void check_mode(struct ts_opts *o)
+{
+	if (o->mode == TS_MODE_SAMPLE) {
+		if (o->top)
+			usage_err("--top needs --ports or --all-netns");
+		return;
+	}
+	if (o->watch || o->check || o->nsets)
+		usage_err("--all-netns and --ports take one sample; drop --watch/--count, --check-tw and --set");
+	if (o->mode == TS_MODE_ALL && o->netns)
+		usage_err("--all-netns reads every netns from the initial one; drop --netns");
+	if (o->mode == TS_MODE_ALL && o->source == TS_SRC_NETLINK)
+		usage_err("--all-netns needs the module (/proc/tcpstates_all); drop --source netlink");
+	if (o->fmt == TS_FMT_TABLE && !o->filtered)
+		main_states(o->show);
+}
+
 static void parse_args(struct ts_opts *o, int argc, char **argv)
 {
 	int c;
@@ -257,6 +322,7 @@ static void parse_args(struct ts_opts *o, int argc, char **argv)
 		usage_err("--prometheus prints one sample; drop --watch");
 	if (o->watch && !o->interval)
 		o->interval = 1;
+	check_mode(o);
 }
 
 /* Before anything is opened, so every file and socket is the netns's. */
@@ -284,11 +350,16 @@ static int enter_netns(const char *name)
 	return 0;
 }
 
+static const char *env_path(const char *var, const char *def)
+{
+	const char *path = getenv(var);
+
+	return path && *path ? path : def;
+}
+
 static const char *proc_path(void)
 {
-	const char *path = getenv("TCPSTATES_PROC");
-
-	return path && *path ? path : TS_PROC_DEFAULT;
+	return env_path("TCPSTATES_PROC", TS_PROC_DEFAULT);
 }
 
 static int take_sample(const struct ts_opts *o, struct ts_sample *s)
@@ -350,6 +421,38 @@ static int run_samples(const struct ts_opts *o)
 	return 0;
 }
 
+static int run_table(const struct ts_opts *o)
+{
+	struct ts_table_view v = {
+		.show = o->show,
+		.filtered = o->filtered,
+		.no_header = o->no_header,
+		.top = o->top,
+	};
+	const char *ports = env_path("TCPSTATES_PROC_PORTS",
+				     TS_PROC_PORTS_DEFAULT);
+	struct ts_table t;
+	int ret;
+
+	if (o->mode == TS_MODE_ALL)
+		ret = ts_read_table(TS_MODE_ALL,
+				    env_path("TCPSTATES_PROC_ALL",
+					     TS_PROC_ALL_DEFAULT), &t);
+	else if (o->source == TS_SRC_NETLINK ||
+		 (o->source == TS_SRC_AUTO && access(ports, F_OK)))
+		ret = ts_read_ports_netlink(&t);
+	else
+		ret = ts_read_table(TS_MODE_PORTS, ports, &t);
+	if (ret)
+		return 1;
+	if (o->mode == TS_MODE_ALL)
+		ts_find_owners(&t, env_path("TCPSTATES_PROCFS",
+					    TS_PROCFS_DEFAULT));
+	ts_print_table(o->fmt, &t, &v);
+	free(t.rows);
+	return 0;
+}
+
 static int run_sets(const struct ts_opts *o)
 {
 	const char *dir = getenv("TCPSTATES_SYSFS");
@@ -381,6 +484,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (o.nsets)
 		return run_sets(&o);
+	if (o.mode != TS_MODE_SAMPLE)
+		return run_table(&o);
 	/* Resolved once, so a watch never mixes sources. */
 	if (o.source == TS_SRC_AUTO)
 		o.source = access(proc_path(), F_OK) ? TS_SRC_NETLINK :

@@ -12,7 +12,8 @@ DATA=tests/data
 GOLDEN=tests/golden
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
-unset TCPSTATES_PROC TCPSTATES_SYSFS
+unset TCPSTATES_PROC TCPSTATES_SYSFS TCPSTATES_PROC_ALL TCPSTATES_PROC_PORTS \
+	TCPSTATES_PROCFS
 
 n=0
 failed=0
@@ -58,6 +59,29 @@ sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$1" "$2"
 }
 
 module() { TCPSTATES_PROC=$DATA/$1 "$BIN" --source module "${@:2}"; }
+# allns FILE ARGS: --all-netns over a recorded file, owners from a fake procfs
+allns() {
+	TCPSTATES_PROC_ALL=$DATA/$1 TCPSTATES_PROCFS=$T/procfs "$BIN" \
+		--all-netns "${@:2}"
+}
+ports() {
+	TCPSTATES_PROC_PORTS=$DATA/$1 "$BIN" --ports --source module "${@:2}"
+}
+
+# A fake procfs: netns 4026531840 owned by PIDs 1 and 7, 4026532400 by
+# 300 and 250 (lowest wins), a process in an unlisted netns, junk entries.
+fake_proc() { # PID INODE COMM
+	mkdir -p "$T/procfs/$1/ns"
+	ln -s "net:[$2]" "$T/procfs/$1/ns/net"
+	echo "$3" >"$T/procfs/$1/comm"
+}
+fake_proc 7 4026531840 kthreadd
+fake_proc 1 4026531840 systemd
+fake_proc 300 4026532400 nginx
+fake_proc 250 4026532400 'my "db"'
+fake_proc 999 4026539999 other
+mkdir -p "$T/procfs/self/ns" "$T/procfs/42"
+ln -s "net:[4026532301]" "$T/procfs/self/ns/net"
 
 echo "TAP version 13"
 
@@ -130,7 +154,122 @@ check "prometheus sample values" grep -qx \
 check "prometheus counter has _total and TYPE counter" \
 	grep -qx '# TYPE tcpstates_listen_drops_total counter' "$GOLDEN/ok.prom"
 
+# ---- --all-netns over recorded /proc/tcpstates_all files ----
+for f in "$DATA"/all_bad_*.txt; do
+	expect_err "malformed $(basename "$f") is an error" 1 "$f" \
+		allns "$(basename "$f")"
+done
+run 0 allns all_ok.txt
+check "--all-netns table matches golden" diff -u "$GOLDEN/all_ok.table" "$T/out"
+run 0 allns all_future_v2.txt
+check "--all-netns: version 2 with extra columns parses like v1" \
+	diff -u "$GOLDEN/all_ok.table" "$T/out"
+run 0 allns all_ok.txt -H -s time_wait,close_wait --top 2
+check "--all-netns --top 2 -s ranks by the shown states" \
+	diff -u "$GOLDEN/all_top.table" "$T/out"
+run 0 allns all_empty.txt -H
+check "--all-netns with no rows" \
+	[ "$(cat "$T/out")" = "Source: module, 0 of 0 namespaces" ]
+run 0 allns all_ok.txt -j
+check "--all-netns JSON parses, sorted by inode, all states" json "$T/out" \
+	'd["source"] == "module" and
+	 [r["netns"] for r in d["namespaces"]] ==
+	 [4026531840, 4026532301, 4026532400, 4026532512] and
+	 all(len(r["states"]) == 11 for r in d["namespaces"])'
+check "--all-netns JSON values and owners" json "$T/out" \
+	'd["namespaces"][2] == {"netns": 4026532400, "pid": 250,
+	 "command": "my ?db?", "states": dict(ESTABLISHED=10, SYN_SENT=0,
+	 SYN_RECV=0, FIN_WAIT1=0, FIN_WAIT2=0, TIME_WAIT=25, CLOSE=0,
+	 CLOSE_WAIT=40, LAST_ACK=0, LISTEN=2, CLOSING=0), "total": 77,
+	 "time_wait": {"count": 25, "limit": 4096}} and
+	 d["namespaces"][0]["pid"] == 1 and
+	 d["namespaces"][0]["command"] == "systemd" and
+	 d["namespaces"][1]["pid"] is None'
+if command -v promtool >/dev/null; then
+	run 0 allns all_ok.txt -p
+	check "--all-netns prometheus passes promtool" \
+		promtool check metrics <"$T/out"
+	check "--all-netns prometheus matches golden" \
+		diff -u "$GOLDEN/all_ok.prom" "$T/out"
+fi
+expect_err "--all-netns without the module" 1 "module not loaded" \
+	env TCPSTATES_PROC_ALL="$T/none" "$BIN" --all-netns
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+	install -m 0400 "$DATA/all_ok.txt" "$T/all_0400"
+	expect_err "--all-netns unprivileged: permission denied" 1 \
+		"all_0400: permission denied: needs CAP_NET_ADMIN in the initial namespaces" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env TCPSTATES_PROC_ALL="$T/all_0400" "$BIN" --all-netns
+	unshare -n sleep 30 &
+	nspid=$!
+	sleep 0.2
+	ino=$(stat -L -c %i "/proc/$nspid/ns/net")
+	sed "3s/4026532301/$ino/" "$DATA/all_ok.txt" >"$T/all_real"
+	run 0 env TCPSTATES_PROC_ALL="$T/all_real" "$BIN" --all-netns -j
+	check "--all-netns finds the owner in the real /proc" json "$T/out" \
+		"[r for r in d['namespaces'] if r['netns'] == $ino][0]
+		 == dict([r for r in d['namespaces'] if r['netns'] == $ino][0],
+			 pid=$nspid, command='sleep')"
+	kill $nspid
+fi
+
+# ---- --ports over recorded /proc/tcpstates_ports files ----
+for f in "$DATA"/ports_bad_*.txt; do
+	expect_err "malformed $(basename "$f") is an error" 1 "$f" \
+		ports "$(basename "$f")"
+done
+run 0 ports ports_ok.txt
+check "--ports table (by total) matches golden" \
+	diff -u "$GOLDEN/ports_ok.table" "$T/out"
+run 0 ports ports_future_v2.txt
+check "--ports: version 2 with an extra state column parses like v1" \
+	diff -u "$GOLDEN/ports_ok.table" "$T/out"
+run 0 ports ports_ok.txt --state CLOSE_WAIT --top 2
+check "--ports --state CLOSE_WAIT --top 2 (the CLOSE_WAIT hunt)" \
+	diff -u "$GOLDEN/ports_close_wait.table" "$T/out"
+run 0 ports ports_ok.txt -j -s close-wait
+check "--ports JSON: ranked, rows without the state left out" json "$T/out" \
+	'd["netns"] == 4026531840 and
+	 [(r["direction"], r["port"], r["states"]["CLOSE_WAIT"])
+	  for r in d["ports"]] ==
+	 [("out", 6379, 9), ("out", 3306, 5), ("out", 443, 2)] and
+	 list(d["ports"][0]["states"]) == ["CLOSE_WAIT"] and
+	 d["ports"][2]["total"] == 40'
+run 0 ports ports_ok.txt -j
+check "--ports JSON has every row and all states" json "$T/out" \
+	'len(d["ports"]) == 6 and
+	 all(len(r["states"]) == 11 for r in d["ports"]) and
+	 d["ports"][0] == {"direction": "in", "port": 8080, "total": 56,
+	 "states": dict(ESTABLISHED=40, SYN_SENT=0, SYN_RECV=3, FIN_WAIT1=0,
+	 FIN_WAIT2=0, TIME_WAIT=12, CLOSE=0, CLOSE_WAIT=0, LAST_ACK=0,
+	 LISTEN=1, CLOSING=0)}'
+if command -v promtool >/dev/null; then
+	run 0 ports ports_ok.txt -p
+	check "--ports prometheus passes promtool" \
+		promtool check metrics <"$T/out"
+	check "--ports prometheus sample" grep -qx \
+		'tcpstates_port_sockets{netns="4026531840",direction="out",port="3306",state="close_wait"} 5' \
+		"$T/out"
+	run 0 ports ports_ok.txt -p -s close_wait --top 1
+	check "--ports prometheus with -s and --top" diff -u - "$T/out" <<-EOF
+	# HELP tcpstates_port_sockets TCP sockets by service port, direction and state, IPv4 and IPv6.
+	# TYPE tcpstates_port_sockets gauge
+	tcpstates_port_sockets{netns="4026531840",direction="out",port="6379",state="close_wait"} 9
+	EOF
+fi
+expect_err "--ports --source module without the module" 1 \
+	"module not loaded.*or use --source netlink" \
+	env TCPSTATES_PROC_PORTS="$T/none" "$BIN" --ports --source module
+
 # ---- usage errors (exit 2) and runtime errors (exit 1) ----
+expect_err "--all-netns with --ports" 2 "exclude" "$BIN" --all-netns --ports
+expect_err "--top without a table" 2 "needs --ports" "$BIN" --top 3
+expect_err "bad --top" 2 "top" "$BIN" --ports --top 0
+expect_err "--ports with --watch" 2 "one sample" "$BIN" --ports -w 1
+expect_err "--all-netns with --source netlink" 2 "needs the module" \
+	"$BIN" --all-netns --source netlink
+expect_err "--all-netns with --netns" 2 "drop --netns" \
+	"$BIN" --all-netns -n foo
 expect_err "unknown short option" 2 "unknown option" "$BIN" -x
 expect_err "unknown long option" 2 "unknown option" "$BIN" --bogus
 expect_err "missing argument" 2 "needs an argument" "$BIN" --state
@@ -227,6 +366,7 @@ if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
 		ss -H -6 -tan >"$3/ss6"
 		cat /proc/sys/net/ipv4/tcp_max_tw_buckets >"$3/limit"
 		readlink /proc/self/ns/net >"$3/ns"
+		"$2" --ports -j >"$3/ports.json"
 		kill %1 %2' _ "$HELPER" "$BIN" "$T"
 	check "netlink JSON parses" json "$T/nl.json" 'd["source"] == "netlink"'
 	check "netlink counts equal ss -tan per state and family" python3 -c '
@@ -257,6 +397,25 @@ for fam in ("4", "6"):
 		"'net:[%d]' % d['netns'] == '$(cat "$T/ns")'"
 	check "netlink table says its source" \
 		grep -q "^Source: netlink, netns" "$T/nl.table"
+
+	check "--ports from netlink (auto without the module)" json \
+		"$T/ports.json" "d['source'] == 'netlink' and
+		'net:[%d]' % d['netns'] == '$(cat "$T/ns")'"
+	check "--ports netlink groups: in = listener ports, out = remote port" \
+		python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+got = {(r["direction"], r["port"]): {k: v for k, v in r["states"].items() if v}
+       for r in d["ports"]}
+want = {("in", 5000): dict(LISTEN=1, ESTABLISHED=4, CLOSE_WAIT=1),
+	("in", 5001): dict(LISTEN=1), ("in", 5002): dict(LISTEN=1),
+	("out", 5000): dict(ESTABLISHED=4, FIN_WAIT2=1, TIME_WAIT=2),
+	("in", 6000): dict(LISTEN=1, ESTABLISHED=1, CLOSE_WAIT=2),
+	("in", 6001): dict(LISTEN=1),
+	("out", 6000): dict(ESTABLISHED=1, FIN_WAIT2=2, TIME_WAIT=3)}
+assert got == want, got
+assert [r["total"] for r in d["ports"]] == sorted(
+	(r["total"] for r in d["ports"]), reverse=True)' "$T/ports.json"
 
 	unshare -n sleep 30 &
 	nspid=$!

@@ -35,6 +35,9 @@ fi
 
 cleanup() {
 	[ -n "$helpers" ] && kill $helpers 2>/dev/null
+	# $! is ip's pid when ip netns exec forks: kill what runs in the netns.
+	# shellcheck disable=SC2046
+	kill $(ip netns pids "$NS" 2>/dev/null) 2>/dev/null
 	[ -n "$old_limit" ] && echo "$old_limit" >"$TWFILE"
 	ip netns del "$NS" 2>/dev/null
 	rm -f /tmp/"$NS".*
@@ -124,6 +127,45 @@ check "--netns NAME sees the same sockets" \
 "$TCPSTATES" --source module -p >"$F.prom"
 check "prometheus output from the module" \
 	grep -q '^tcpstates_sockets{state="listen",family="ipv4"} ' "$F.prom"
+
+# --all-netns from the initial netns: the test netns's row and its owner
+ino=$(in_ns readlink /proc/self/ns/net | tr -dc 0-9)
+if [ -e "${TCPSTATES_PROC_ALL:-/proc/tcpstates_all}" ]; then
+	"$TCPSTATES" --all-netns -j >"$F.all"
+	check "--all-netns -j runs" [ $? = 0 ]
+	row=$(grep -o "{\"netns\":$ino,\"pid\":[0-9]*,\"command\":\"[^\"]*\",\"states\":{[^}]*}" "$F.all")
+	# the owner as lsns finds it: the lowest PID in the netns
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/net")" = "net:[$ino]" ] && echo "${p#/proc/}"
+	done | sort -n | head -1 >"$F.owner"
+	owner=$(cat "$F.owner")
+	check "--all-netns has the test netns and its lowest PID $owner" \
+		grep -q "\"pid\":$owner,\"command\":\"$(cat "/proc/$owner/comm")\"" \
+		<<<"$row"
+	check "--all-netns row: the helper's listeners, IPv4 + IPv6" \
+		[ "$(echo "$row" | sed -n 's/.*"LISTEN":\([0-9]*\).*/\1/p')" = \
+		  $((3 + has_v6 * 2)) ]
+	in_ns "$TCPSTATES" --all-netns >/dev/null 2>"$F.err"
+	check "--all-netns from a child netns: permission denied" \
+		grep -q "^tcpstates: .*permission denied" "$F.err"
+else
+	nok "--all-netns: no /proc/tcpstates_all"
+fi
+
+# --ports in the test netns: module and netlink agree row by row
+if [ -e "${TCPSTATES_PROC_PORTS:-/proc/tcpstates_ports}" ]; then
+	in_ns "$TCPSTATES" --ports --source module -j >"$F.pm"
+	in_ns "$TCPSTATES" --ports --source netlink -j >"$F.pn"
+	check "--ports: in 5000 holds the listener and accepted sockets" \
+		grep -q '"direction":"in","port":5000,"states":{"ESTABLISHED":4,"SYN_SENT":0,"SYN_RECV":0,"FIN_WAIT1":0,"FIN_WAIT2":0,"TIME_WAIT":0,"CLOSE":0,"CLOSE_WAIT":1,"LAST_ACK":0,"LISTEN":1,' "$F.pm"
+	check "--ports: out 5000 holds the client sockets" \
+		grep -q '"direction":"out","port":5000,"states":{"ESTABLISHED":4,"SYN_SENT":0,"SYN_RECV":0,"FIN_WAIT1":0,"FIN_WAIT2":1,"TIME_WAIT":2,' "$F.pm"
+	check "--ports: module and netlink sources agree" \
+		[ "$(sed 's/"source":"[a-z]*"//' "$F.pm")" = \
+		  "$(sed 's/"source":"[a-z]*"//' "$F.pn")" ]
+else
+	nok "--ports: no /proc/tcpstates_ports"
+fi
 
 # --set round trip through sysfs, checked against the sysctl
 old_limit=$(cat "$TWFILE")

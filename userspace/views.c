@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The print layer of --all-netns and --ports: rank the rows, keep the top
+ * N, and print them as a table, one JSON object or Prometheus metrics.
+ *
+ * Ranking: --ports rows by their count in the shown states (-s) or by
+ * their total, largest first, rows with none of the shown states left
+ * out; --all-netns rows by namespace inode, or ranked like ports when
+ * --top is given.  Ties keep the file order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcpstates.h"
+
+static int rank_cmp(const void *a, const void *b)
+{
+	const struct ts_row *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? 1 : -1;
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	if (x->out != y->out)
+		return x->out ? 1 : -1;
+	return x->key < y->key ? -1 : x->key > y->key;
+}
+
+static void rank_rows(struct ts_table *t, const struct ts_table_view *v)
+{
+	size_t i, kept = 0;
+	int st;
+
+	for (i = 0; i < t->nrows; i++) {
+		struct ts_row *r = &t->rows[i];
+
+		r->rank = v->filtered ? 0 : r->total;
+		for (st = 1; v->filtered && st < TCPSTATES_NR_STATES; st++)
+			if (v->show[st])
+				r->rank += r->sockets[st];
+		if (r->rank || t->mode == TS_MODE_ALL)
+			t->rows[kept++] = *r;
+	}
+	t->nrows = kept;
+	if (t->nrows)
+		qsort(t->rows, t->nrows, sizeof(*t->rows), rank_cmp);
+}
+
+static const char *dir_name(const struct ts_row *r)
+{
+	return r->out ? "out" : "in";
+}
+
+/* ---- table ---- */
+
+static int state_width(int st)
+{
+	int len = strlen(tcpstates_state_names[st]);
+
+	return len < 6 ? 6 : len;
+}
+
+static void table_header(const struct ts_table *t, const bool *show)
+{
+	int st;
+
+	if (t->mode == TS_MODE_ALL)
+		printf("%-12s %7s %-15s", "NETNS", "PID", "COMMAND");
+	else
+		printf("%-3s %5s", "DIR", "PORT");
+	for (st = 1; st < TCPSTATES_NR_STATES; st++)
+		if (show[st])
+			printf(" %*s", state_width(st),
+			       tcpstates_state_names[st]);
+	printf(" %8s%s\n", "TOTAL",
+	       t->mode == TS_MODE_ALL ? " TW_COUNT/MAX" : "");
+}
+
+static void table_row(const struct ts_table *t, const struct ts_row *r,
+		      const bool *show)
+{
+	int st;
+
+	if (t->mode == TS_MODE_PORTS)
+		printf("%-3s %5llu", dir_name(r), r->key);
+	else if (r->pid)
+		printf("%-12llu %7d %-15s", r->key, r->pid, r->comm);
+	else
+		printf("%-12llu %7s %-15s", r->key, "-", "-");
+	for (st = 1; st < TCPSTATES_NR_STATES; st++)
+		if (show[st])
+			printf(" %*llu", state_width(st), r->sockets[st]);
+	printf(" %8llu", r->total);
+	if (t->mode == TS_MODE_ALL)
+		printf(" %llu/%llu", r->tw_count, r->max_tw_buckets);
+	printf("\n");
+}
+
+static void print_table(const struct ts_table *t, const bool *show,
+			bool no_header, size_t nall)
+{
+	size_t i;
+
+	if (!no_header)
+		table_header(t, show);
+	for (i = 0; i < t->nrows; i++)
+		table_row(t, &t->rows[i], show);
+	if (t->mode == TS_MODE_ALL)
+		printf("Source: %s, %zu of %zu namespaces\n",
+		       ts_source_name(t->source), t->nrows, nall);
+	else
+		printf("Source: %s, netns %llu, %zu of %zu groups\n",
+		       ts_source_name(t->source), t->netns, t->nrows, nall);
+}
+
+/* ---- JSON ---- */
+
+static void json_row(const struct ts_table *t, const struct ts_row *r,
+		     const bool *show)
+{
+	const char *sep = "";
+	int st;
+
+	if (t->mode == TS_MODE_PORTS)
+		printf("{\"direction\":\"%s\",\"port\":%llu", dir_name(r),
+		       r->key);
+	else if (r->pid)
+		printf("{\"netns\":%llu,\"pid\":%d,\"command\":\"%s\"",
+		       r->key, r->pid, r->comm);
+	else
+		printf("{\"netns\":%llu,\"pid\":null,\"command\":null", r->key);
+	printf(",\"states\":{");
+	for (st = 1; st < TCPSTATES_NR_STATES; st++) {
+		if (!show[st])
+			continue;
+		printf("%s\"%s\":%llu", sep, tcpstates_state_names[st],
+		       r->sockets[st]);
+		sep = ",";
+	}
+	printf("},\"total\":%llu", r->total);
+	if (t->mode == TS_MODE_ALL)
+		printf(",\"time_wait\":{\"count\":%llu,\"limit\":%llu}",
+		       r->tw_count, r->max_tw_buckets);
+	printf("}");
+}
+
+static void print_json(const struct ts_table *t, const bool *show)
+{
+	size_t i;
+
+	printf("{\"source\":\"%s\"", ts_source_name(t->source));
+	if (t->mode == TS_MODE_PORTS)
+		printf(",\"netns\":%llu", t->netns);
+	printf(",\"%s\":[", t->mode == TS_MODE_ALL ? "namespaces" : "ports");
+	for (i = 0; i < t->nrows; i++) {
+		if (i)
+			printf(",");
+		json_row(t, &t->rows[i], show);
+	}
+	printf("]}\n");
+}
+
+/* ---- Prometheus ---- */
+
+static void prom_head(const char *name, const char *help)
+{
+	printf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+}
+
+/* The labels naming row @r, without braces. */
+static void prom_labels(const struct ts_table *t, const struct ts_row *r)
+{
+	if (t->mode == TS_MODE_ALL)
+		printf("netns=\"%llu\"", r->key);
+	else
+		printf("netns=\"%llu\",direction=\"%s\",port=\"%llu\"",
+		       t->netns, dir_name(r), r->key);
+}
+
+static void prom_sockets(const struct ts_table *t, const bool *show)
+{
+	const char *name = t->mode == TS_MODE_ALL ?
+		"tcpstates_netns_sockets" : "tcpstates_port_sockets";
+	size_t i;
+	int st;
+
+	prom_head(name, t->mode == TS_MODE_ALL ?
+		  "TCP sockets by network namespace and state, IPv4 and IPv6." :
+		  "TCP sockets by service port, direction and state, IPv4 and IPv6.");
+	for (i = 0; i < t->nrows; i++) {
+		for (st = 1; st < TCPSTATES_NR_STATES; st++) {
+			if (!show[st])
+				continue;
+			printf("%s{", name);
+			prom_labels(t, &t->rows[i]);
+			printf(",state=\"");
+			ts_put_lower(tcpstates_state_names[st]);
+			printf("\"} %llu\n", t->rows[i].sockets[st]);
+		}
+	}
+}
+
+static void prom_owners(const struct ts_table *t)
+{
+	const struct ts_row *r;
+	size_t i;
+
+	prom_head("tcpstates_netns_info",
+		  "Lowest PID in each network namespace, as lsns shows it; always 1.");
+	for (i = 0; i < t->nrows; i++) {
+		r = &t->rows[i];
+		if (r->pid)
+			printf("tcpstates_netns_info{netns=\"%llu\",pid=\"%d\",command=\"%s\"} 1\n",
+			       r->key, r->pid, r->comm);
+	}
+}
+
+static void prom_tw(const struct ts_table *t, bool limit)
+{
+	const char *name = limit ? "tcpstates_netns_time_wait_limit" :
+				   "tcpstates_netns_time_wait_sockets";
+	size_t i;
+
+	prom_head(name, limit ?
+		  "Maximum TIME_WAIT sockets (net.ipv4.tcp_max_tw_buckets) by network namespace." :
+		  "TIME_WAIT sockets charged against the limit, by network namespace.");
+	for (i = 0; i < t->nrows; i++)
+		printf("%s{netns=\"%llu\"} %llu\n", name, t->rows[i].key,
+		       limit ? t->rows[i].max_tw_buckets : t->rows[i].tw_count);
+}
+
+static void print_prom(const struct ts_table *t, const bool *show)
+{
+	if (t->mode == TS_MODE_ALL)
+		prom_owners(t);
+	prom_sockets(t, show);
+	if (t->mode == TS_MODE_ALL) {
+		prom_tw(t, false);
+		prom_tw(t, true);
+	}
+}
+
+void ts_print_table(enum ts_format fmt, struct ts_table *t,
+		    const struct ts_table_view *v)
+{
+	size_t nall = t->nrows;
+
+	if (t->mode == TS_MODE_PORTS || v->top)
+		rank_rows(t, v);
+	if (v->top && t->nrows > v->top)
+		t->nrows = v->top;
+	if (fmt == TS_FMT_JSON)
+		print_json(t, v->show);
+	else if (fmt == TS_FMT_PROM)
+		print_prom(t, v->show);
+	else
+		print_table(t, v->show, v->no_header, nall);
+}
