@@ -55,6 +55,6 @@ if [ ! -f "$dir/.built" ]; then
 fi
 # vm-run.sh and fetch-kernel.sh find kernels as CACHE/ABI/root.
 rel=$(cat "$dir/release")
-ln -sfn "$dir" "$cache/$rel"
+ln -sfn "$(basename "$dir")" "$cache/$rel"
 touch "$dir/.unpacked"
 echo "$rel"
