@@ -39,6 +39,10 @@ check: deps
 check-debug: deps
 	KERNELS=debug scripts/check.sh
 
+# Only build it: make check then includes it in the matrix.
+debug-kernel: deps
+	scripts/build-debug-kernel.sh build/kernels
+
 lint: deps
 	scripts/lint.sh
 
@@ -72,5 +76,5 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all module userspace selftests deps check check-debug lint demo bench stress install uninstall \
+.PHONY: all module userspace selftests deps check check-debug debug-kernel lint demo bench stress install uninstall \
 	dkms-install dkms-remove clean distclean

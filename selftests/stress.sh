@@ -142,21 +142,63 @@ report() {
 setup
 log_test $? "set up two netns joined by a veth, and two reader netns"
 
-ip netns exec "$A" "$HERE/churn" serve 8080 "$DURATION" > "$STATS/conn.serve" &
-ip netns exec "$B" "$HERE/churn" connect 10.7.0.1 8080 "$DURATION" > "$STATS/conn.v4" &
-ip netns exec "$B" "$HERE/churn" connect fd00:7::1 8080 "$DURATION" > "$STATS/conn.v6" &
-ip netns exec "$A" "$HERE/churn" loop "$DURATION" > "$STATS/conn.lo4" &
-ip netns exec "$A" "$HERE/churn" loop -6 "$DURATION" > "$STATS/conn.lo6" &
-ip netns exec "$B" "$HERE/churn" flood 10.7.0.100 10.7.0.1 8080 "$DURATION" > /dev/null &
-syncookie_toggle "$A" &
+JOBS=()
+
+# start NAME CMD...: a load job in the background, named for the report.
+start() {
+	local name=$1
+
+	shift
+	"$@" &
+	JOBS+=("$name:$!")
+}
+
+# Every job stops by itself at END; one still running a minute later hung.
+stop_all() {
+	local job name pid i ret=0
+
+	sleep $((END - $(date +%s) > 0 ? END - $(date +%s) : 0))
+	for job in "${JOBS[@]}"; do
+		name=${job%%:*}
+		pid=${job##*:}
+		for i in $(seq 60); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			echo "# $name did not stop: killed"
+			pkill -P "$pid"
+			kill "$pid"
+			ret=1
+		fi
+		wait "$pid" 2>/dev/null
+	done
+	return $ret
+}
+
+churn() {
+	local ns=$1 out=$2
+
+	shift 2
+	ip netns exec "$ns" "$HERE/churn" "$@" > "$out"
+}
+
+start serve churn "$A" "$STATS/conn.serve" serve 8080 "$DURATION"
+start connect4 churn "$B" "$STATS/conn.v4" connect 10.7.0.1 8080 "$DURATION"
+start connect6 churn "$B" "$STATS/conn.v6" connect fd00:7::1 8080 "$DURATION"
+start loop4 churn "$A" "$STATS/conn.lo4" loop "$DURATION"
+start loop6 churn "$A" "$STATS/conn.lo6" loop -6 "$DURATION"
+start flood churn "$B" /dev/null flood 10.7.0.100 10.7.0.1 8080 "$DURATION"
+start syncookies syncookie_toggle "$A"
 for ns in "$A" "$B" "$R1" "$R2"; do
-	reader "$ns" &
+	start "reader-$ns" reader "$ns"
 done
-netns_churn &
-reloader &
-sysfs_writer "$R1" &
-sysfs_writer "$R2" &
-wait
+start netns netns_churn
+start reloader reloader
+start sysfs1 sysfs_writer "$R1"
+start sysfs2 sysfs_writer "$R2"
+stop_all
+log_test $? "every load job stopped on time"
 
 report
 log_test $? "every read parsed, no count negative or absurd"
