@@ -58,17 +58,30 @@ static ssize_t max_tw_buckets_show(struct kobject *kobj,
 			  READ_ONCE(*tcpstates_max_tw_buckets(tcpstates_net())));
 }
 
+/*
+ * A write acts on the writer's netns: check the permission there first,
+ * then the value, and hand back the netns and value only if both pass.
+ */
+static int tcpstates_store_prepare(const char *buf, size_t count, int max,
+				   struct net **net, int *val)
+{
+	int err;
+
+	*net = tcpstates_net();
+	err = tcpstates_may_write(*net);
+	if (err)
+		return err;
+	return tcpstates_parse_int(buf, count, max, val);
+}
+
 static ssize_t max_tw_buckets_store(struct kobject *kobj,
 				    struct kobj_attribute *attr,
 				    const char *buf, size_t count)
 {
-	struct net *net = tcpstates_net();
+	struct net *net;
 	int err, val;
 
-	err = tcpstates_may_write(net);
-	if (err)
-		return err;
-	err = tcpstates_parse_int(buf, count, INT_MAX, &val);
+	err = tcpstates_store_prepare(buf, count, INT_MAX, &net, &val);
 	if (err)
 		return err;
 	WRITE_ONCE(*tcpstates_max_tw_buckets(net), val);
@@ -85,13 +98,10 @@ static ssize_t tw_reuse_show(struct kobject *kobj, struct kobj_attribute *attr,
 static ssize_t tw_reuse_store(struct kobject *kobj, struct kobj_attribute *attr,
 			      const char *buf, size_t count)
 {
-	struct net *net = tcpstates_net();
+	struct net *net;
 	int err, val;
 
-	err = tcpstates_may_write(net);
-	if (err)
-		return err;
-	err = tcpstates_parse_int(buf, count, 2, &val);
+	err = tcpstates_store_prepare(buf, count, 2, &net, &val);
 	if (err)
 		return err;
 	WRITE_ONCE(*tcpstates_tw_reuse(net), val);

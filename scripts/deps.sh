@@ -47,7 +47,8 @@ fi
 apt_install $PKGS
 
 kernels=$("$here/kernels.sh")
-hdrs=$(echo "$kernels" | awk '{ print "linux-headers-" $2 }')
+# The debug kernel is built here, with its own tree: no package.
+hdrs=$(echo "$kernels" | awk '$1 != "debug" { print "linux-headers-" $2 }')
 # shellcheck disable=SC2086
 apt_install $hdrs
 
