@@ -1,0 +1,135 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: /proc/tcpstates against sock_diag, ss, netstat and
+# /proc/net/tcp at 1k to 1M sockets, in Debian's kernel under QEMU (TCG).
+# Writes selftests/bench/RESULTS.md; the raw guest output and logs stay in
+# build/bench/.  Not part of make check.
+#
+#   scripts/bench.sh          run the bench, then write the report
+#   scripts/bench.sh report   only rewrite the report from the last run
+#
+# Environment (defaults in brackets):
+#   BENCH_KERNELS      kernels of kernels.sh to run in [6.12]
+#   BENCH_SIZES        population sizes [1000 10000 100000 1000000]
+#   BENCH_RUNS         runs per method [5]; BENCH_MIN_RUNS [3] for a method
+#                      whose first run took over BENCH_SLOW_S seconds [10]
+#   BENCH_EHASH        buckets of each population's private ehash [524288];
+#                      0 for the guest's global table (sized by its memory)
+#   BENCH_HANDSHAKE    1: build ESTABLISHED pairs with real handshakes
+#                      rather than TCP_REPAIR [0] (see selftests/bench/popgen.c)
+#   BENCH_INTERFERE    size at which to measure data-path interference
+#                      [100000]; 0 for none.  BENCH_INTERFERE_ROUNDS [3]
+#                      windows of BENCH_INTERFERE_S seconds [4] per reader
+#   BENCH_MEM          guest memory in MB [6144]: 1M sockets take about 4 GB
+#   BENCH_TIMEOUT      seconds before the guest is killed [3600]
+#   BENCH_RESULTS      the report [selftests/bench/RESULTS.md]
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+# Our own build directory: make check may be using build/<ABI> right now.
+out=$root/build/bench
+raw=$out/guest.out
+results=${BENCH_RESULTS:-$root/selftests/bench/RESULTS.md}
+
+report() {
+	awk -f "$root/selftests/bench/report.awk" \
+		"$root/selftests/bench/methods" "$raw" > "$results.tmp"
+	mv "$results.tmp" "$results"
+	echo "# bench: wrote $results (raw output: $raw)"
+}
+
+if [ "${1:-}" = report ]; then
+	report
+	exit 0
+fi
+
+start=$(date +%s)
+mem=${BENCH_MEM:-6144}
+export BENCH_SIZES=${BENCH_SIZES:-1000 10000 100000 1000000}
+export BENCH_RUNS=${BENCH_RUNS:-5}
+export BENCH_MIN_RUNS=${BENCH_MIN_RUNS:-3}
+export BENCH_SLOW_S=${BENCH_SLOW_S:-10}
+export BENCH_EHASH=${BENCH_EHASH:-524288}
+export BENCH_HANDSHAKE=${BENCH_HANDSHAKE:-0}
+export BENCH_INTERFERE=${BENCH_INTERFERE:-100000}
+export BENCH_INTERFERE_S=${BENCH_INTERFERE_S:-4}
+export BENCH_INTERFERE_ROUNDS=${BENCH_INTERFERE_ROUNDS:-3}
+
+# The report quotes the command: only settings that differ from the
+# defaults make it.
+settings=
+for v in BENCH_KERNELS BENCH_SIZES BENCH_RUNS BENCH_MIN_RUNS BENCH_SLOW_S \
+	 BENCH_EHASH BENCH_HANDSHAKE BENCH_INTERFERE BENCH_INTERFERE_S \
+	 BENCH_INTERFERE_ROUNDS BENCH_MEM; do
+	case "$v=${!v:-}" in
+	BENCH_KERNELS=|BENCH_KERNELS=6.12|BENCH_MEM=|BENCH_MEM=6144) ;;
+	"BENCH_SIZES=1000 10000 100000 1000000"|BENCH_RUNS=5) ;;
+	BENCH_MIN_RUNS=3|BENCH_SLOW_S=10|BENCH_EHASH=524288) ;;
+	BENCH_HANDSHAKE=0|BENCH_INTERFERE=100000|BENCH_INTERFERE_S=4) ;;
+	BENCH_INTERFERE_ROUNDS=3) ;;
+	*) settings+="$v='${!v}' " ;;
+	esac
+done
+
+# The guest gets the same awk, sort and uniq as a Debian host's shell.
+for t in mawk sort uniq qemu-system-x86_64; do
+	command -v "$t" > /dev/null || {
+		echo "bench.sh: $t not found on the host (make deps)" >&2
+		exit 1
+	}
+done
+
+mkdir -p "$out"
+make -s -C "$root/selftests/bench"
+make -s -C "$root/userspace" tcpstates
+kernels=$(KERNELS=${BENCH_KERNELS:-6.12} "$root/scripts/kernels.sh")
+
+# Everything the report says comes from this file, so that "report" can
+# rewrite it.  The host's load goes in too: other jobs on these CPUs slow
+# the emulator and add noise to every time.
+{
+	echo "meta cmd ${settings}make bench"
+	echo "meta date $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "meta qemu $(qemu-system-x86_64 --version | head -n 1)"
+	echo "meta host $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
+	echo "meta mem $mem"
+	echo "meta interfere_s $BENCH_INTERFERE_S"
+	echo "meta interfere_rounds $BENCH_INTERFERE_ROUNDS"
+	echo "meta load_start $(cut -d' ' -f1 /proc/loadavg)"
+} > "$raw"
+
+status=0
+while read -r name abi; do
+	echo "# bench: building tcpstates.ko for $abi"
+	"$root/scripts/build-module.sh" "$abi" "$out/$abi"
+
+	pl=$out/payload-$abi
+	rm -rf "$pl"
+	mkdir -p "$pl/bin"
+	cp "$out/$abi/tcpstates.ko" "$root/userspace/tcpstates" "$pl/"
+	cp "$root"/selftests/bench/{popgen,benchtime,chase,methods,guest.sh} "$pl/"
+	cp "$(command -v mawk)" "$pl/bin/awk"
+	cp "$(command -v sort)" "$(command -v uniq)" "$pl/bin/"
+
+	echo "# bench: $name ($abi) under QEMU TCG, sizes $BENCH_SIZES"
+	echo "kernel $name $abi" >> "$raw"
+	# The guest sees only its command line: the settings go on it.
+	"$root/scripts/vm-run.sh" -t "${BENCH_TIMEOUT:-3600}" -m "$mem" \
+		-l "$out/logs-$abi" "$abi" "$pl" \
+		"BENCH_SIZES='$BENCH_SIZES' BENCH_RUNS=$BENCH_RUNS \
+BENCH_MIN_RUNS=$BENCH_MIN_RUNS BENCH_SLOW_S=$BENCH_SLOW_S \
+BENCH_EHASH=$BENCH_EHASH BENCH_HANDSHAKE=$BENCH_HANDSHAKE \
+BENCH_INTERFERE=$BENCH_INTERFERE BENCH_INTERFERE_S=$BENCH_INTERFERE_S \
+BENCH_INTERFERE_ROUNDS=$BENCH_INTERFERE_ROUNDS bash ./guest.sh" | tee -a "$raw" || status=1
+done <<< "$kernels"
+
+{
+	echo "meta load_end $(cut -d' ' -f1 /proc/loadavg)"
+	echo "meta bench_seconds $(($(date +%s) - start))"
+} >> "$raw"
+report
+echo "# bench: $(($(date +%s) - start)) s"
+# A guest that failed (a kernel splat, a count mismatch) fails make bench,
+# after the report has said what it got.
+exit $status
