@@ -220,26 +220,36 @@ static void tcpstates_walk_bucket_keyed(const struct tcpstates_table *t,
 	tcpstates_commit(t->keyed, &keys);
 }
 
-/* Called under rcu_read_lock(). */
-static void tcpstates_walk_bucket(const struct tcpstates_table *t,
-				  unsigned int slot,
-				  struct tcpstates_counts *c)
+static void tcpstates_walk_bucket_single(const struct tcpstates_table *t,
+					 unsigned int slot,
+					 struct tcpstates_counts *c)
 {
 	struct tcpstates_bucket b;
 	int tries = 1;
 
-	c->buckets++;
-	/* hlist_nulls_empty() reads the head with READ_ONCE: no lock needed. */
-	if (hlist_nulls_empty(tcpstates_chain(t, slot)))
-		return;
-	if (t->keyed) {
-		tcpstates_walk_bucket_keyed(t, slot, c);
-		return;
-	}
 	while (!tcpstates_walk_chain(t, slot, &b) &&
 	       tries++ < TCPSTATES_RETRIES)
 		c->restarts++;
 	tcpstates_add(c, &b);
+}
+
+/*
+ * Called under rcu_read_lock().  The scratch counts live in the callees,
+ * past the empty check: kernels built with INIT_STACK_ALL_ZERO zero them
+ * on entry, which would otherwise cost every empty bucket a memset.
+ */
+static void tcpstates_walk_bucket(const struct tcpstates_table *t,
+				  unsigned int slot,
+				  struct tcpstates_counts *c)
+{
+	c->buckets++;
+	/* hlist_nulls_empty() reads the head with READ_ONCE: no lock needed. */
+	if (hlist_nulls_empty(tcpstates_chain(t, slot)))
+		return;
+	if (t->keyed)
+		tcpstates_walk_bucket_keyed(t, slot, c);
+	else
+		tcpstates_walk_bucket_single(t, slot, c);
 }
 
 static void tcpstates_walk_table(const struct tcpstates_table *t,
