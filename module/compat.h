@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Every kernel-version difference tcpstates cares about lives here, so the
- * .c files can be written against one API.  Force-included by Kbuild.
+ * .c files are written against one API.  Included by each file that
+ * touches a kernel structure (main.c does not: see there).
+ *
+ * Supported: 5.10.y, and 6.1 to today's mainline.  Tested in QEMU on
+ * Debian's 5.10, 6.1, 6.12 and sid's and experimental's 7.x kernels.
  */
 #ifndef _TCPSTATES_COMPAT_H
 #define _TCPSTATES_COMPAT_H
@@ -9,23 +13,31 @@
 #include <linux/version.h>
 
 /*
- * 6.1 is the first kernel with a per-netns tcp_death_row embedded in
- * netns_ipv4 and per-netns (tcp_child_ehash_entries) hash tables; before it
- * the walk would need tcp_hashinfo, which 6.12 no longer exports to us.
+ * 5.11 to 6.0 are refused rather than guessed: between them the listener
+ * table, the TIME_WAIT count and tcp_death_row itself (a pointer around
+ * 5.18-6.0) each change shape, and a module that walked the wrong list
+ * would build cleanly and Oops on the first read.
  */
-#if KERNEL_VERSION(6, 1, 0) > LINUX_VERSION_CODE
-#error "tcpstates needs Linux 6.1 or later"
+#if KERNEL_VERSION(5, 10, 0) > LINUX_VERSION_CODE || \
+	(KERNEL_VERSION(5, 11, 0) <= LINUX_VERSION_CODE && \
+	 KERNEL_VERSION(6, 1, 0) > LINUX_VERSION_CODE)
+#error "tcpstates supports Linux 5.10.y and 6.1 or later"
 #endif
 
+#include <linux/atomic.h>
 #include <linux/compiler.h>
+#include <linux/cpumask.h>
+#include <linux/percpu.h>
 #include <linux/refcount.h>
+#include <net/inet_hashtables.h>
 #include <net/inet_timewait_sock.h>
+#include <net/ip.h>
 #include <net/net_namespace.h>
 
 /*
- * tw_substate is "volatile unsigned char" on 6.1 and a plain field written
- * with WRITE_ONCE on 6.12 (a timewait sock changes substate on a FIN while we
- * walk it).  READ_ONCE is right for both.
+ * tw_substate is "volatile unsigned char" on older kernels and a plain
+ * field written with WRITE_ONCE on 6.12 (a timewait sock changes substate
+ * on a FIN while we walk it).  READ_ONCE is right for all.
  */
 static inline int tcpstates_tw_substate(const struct inet_timewait_sock *tw)
 {
@@ -33,19 +45,13 @@ static inline int tcpstates_tw_substate(const struct inet_timewait_sock *tw)
 }
 
 /*
- * The table a netns's sockets live in: the global one, or its own when it
- * was created with net.ipv4.tcp_child_ehash_entries set in its parent.
- * tcp_hashinfo itself is not exported on Debian's 6.12.
+ * The table a netns's established sockets live in: the global one, or
+ * (6.1+) its own when it was created with net.ipv4.tcp_child_ehash_entries
+ * set in its parent.  tcp_hashinfo is not exported on Debian's 6.12.
  */
 static inline struct inet_hashinfo *tcpstates_hashinfo(const struct net *net)
 {
 	return net->ipv4.tcp_death_row.hashinfo;
-}
-
-/* What /proc/net/sockstat prints as "tw": every timewait sock of the netns. */
-static inline int tcpstates_tw_count(const struct net *net)
-{
-	return refcount_read(&net->ipv4.tcp_death_row.tw_refcount) - 1;
 }
 
 static inline int *tcpstates_max_tw_buckets(struct net *net)
@@ -53,10 +59,100 @@ static inline int *tcpstates_max_tw_buckets(struct net *net)
 	return &net->ipv4.tcp_death_row.sysctl_max_tw_buckets;
 }
 
-/* A u8 on 6.1 and 6.12 (an int before 5.19). */
-static inline u8 *tcpstates_tw_reuse(struct net *net)
+/*
+ * tcp_tw_reuse is a u8 on the kernels we build for, an int on some older
+ * 5.10.y: go through the field's own type.
+ */
+static inline int tcpstates_tw_reuse_get(const struct net *net)
 {
-	return &net->ipv4.sysctl_tcp_tw_reuse;
+	return READ_ONCE(net->ipv4.sysctl_tcp_tw_reuse);
+}
+
+static inline void tcpstates_tw_reuse_set(struct net *net, int val)
+{
+	WRITE_ONCE(net->ipv4.sysctl_tcp_tw_reuse, val);
+}
+
+/*
+ * A TcpExt counter of @net summed over the CPUs.  snmp_fold_field() is
+ * not exported on 7.x (IPv6 can no longer be a module);
+ * snmp_get_cpu_field() exists on every supported kernel.
+ */
+static inline unsigned long tcpstates_mib(struct net *net, int field)
+{
+	unsigned long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += snmp_get_cpu_field(net->mib.net_statistics, cpu, field);
+	return sum;
+}
+
+#if KERNEL_VERSION(6, 1, 0) <= LINUX_VERSION_CODE
+
+/* What /proc/net/sockstat prints as "tw": every timewait sock of @net. */
+static inline int tcpstates_tw_count(const struct net *net)
+{
+	return refcount_read(&net->ipv4.tcp_death_row.tw_refcount) - 1;
+}
+
+static inline bool tcpstates_private_ehash(const struct inet_hashinfo *h)
+{
+	return h->pernet;
+}
+
+/*
+ * Listeners: lhash2, nulls-terminated and linked through sk_nulls_node,
+ * always the global table.
+ */
+static inline unsigned int
+tcpstates_listen_slots(const struct inet_hashinfo *h)
+{
+	return h->lhash2_mask + 1;
+}
+
+static inline struct hlist_nulls_head *
+tcpstates_listen_chain(struct inet_hashinfo *h, unsigned int slot)
+{
+	return &h->lhash2[slot].nulls_head;
+}
+
+#else /* 5.10.y */
+
+static inline int tcpstates_tw_count(const struct net *net)
+{
+	return atomic_read(&net->ipv4.tcp_death_row.tw_count);
+}
+
+/* Private ehash tables came with 6.1. */
+static inline bool tcpstates_private_ehash(const struct inet_hashinfo *h)
+{
+	return false;
+}
+
+/*
+ * Listeners: 5.10's lhash2 links them through icsk_listen_portaddr_node
+ * on plain hlists, which a nulls walk would run off the end of.  Its
+ * nulls-terminated table is listening_hash, linked by sk_nulls_node.
+ */
+static inline unsigned int
+tcpstates_listen_slots(const struct inet_hashinfo *h)
+{
+	return INET_LHTABLE_SIZE;
+}
+
+static inline struct hlist_nulls_head *
+tcpstates_listen_chain(struct inet_hashinfo *h, unsigned int slot)
+{
+	return &h->listening_hash[slot].nulls_head;
+}
+
+#endif
+
+/* Both listener tables end chain i with this nulls value. */
+static inline unsigned long tcpstates_listen_nulls(unsigned int slot)
+{
+	return slot + LISTENING_NULLS_BASE;
 }
 
 #endif /* _TCPSTATES_COMPAT_H */

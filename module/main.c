@@ -63,9 +63,12 @@ static int __init tcpstates_init(void)
 {
 	int err;
 
-	err = tcpstates_proc_init();
+	err = tcpstates_ports_init();
 	if (err)
 		return err;
+	err = tcpstates_proc_init();
+	if (err)
+		goto err_ports;
 	err = tcpstates_sysfs_init();
 	if (err)
 		goto err_proc;
@@ -76,6 +79,8 @@ static int __init tcpstates_init(void)
 
 err_proc:
 	tcpstates_proc_exit();
+err_ports:
+	tcpstates_ports_exit();
 	return err;
 }
 
@@ -83,6 +88,7 @@ static void __exit tcpstates_exit(void)
 {
 	tcpstates_sysfs_exit();
 	tcpstates_proc_exit();
+	tcpstates_ports_exit();
 }
 
 module_init(tcpstates_init);

@@ -1,30 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /proc/tcpstates: the per-state counts of the opener's network namespace,
- * with the TIME_WAIT limit and the overflow counters beside them.
+ * with the TIME_WAIT limit and the overflow counters beside them; and the
+ * registration of the three /proc files.
  *
  * The format is a stable interface (README.md): one "key values" record a
  * line; a new field is a new line, an existing line never changes meaning.
  */
 #include <linux/nsproxy.h>
-#include <linux/capability.h>
-#include <linux/mm.h>
 #include <linux/proc_fs.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/timekeeping.h>
-#include <net/inet_hashtables.h>
-#include <net/ip.h>
 #include <net/net_namespace.h>
 #include <net/snmp.h>
 
 #include "compat.h"
+#include "snapshot.h"
 #include "tcpstates.h"
-
-static unsigned long tcpstates_mib(struct net *net, int field)
-{
-	return snmp_fold_field(net->mib.net_statistics, field);
-}
 
 static void tcpstates_show_states(struct seq_file *seq,
 				  const struct tcpstates_counts *c)
@@ -75,142 +68,25 @@ static int tcpstates_proc_show(struct seq_file *seq, void *v)
 	tcpstates_show_limits(seq, net);
 	seq_printf(seq, "scan_buckets %llu\n", c.buckets);
 	seq_printf(seq, "scan_ns %llu\n", ns);
+	seq_printf(seq, "scan_restarts %llu\n", c.restarts);
+	seq_printf(seq, "scan_incomplete %llu\n", c.incomplete);
 	return 0;
-}
-
-/* The state names, in file order, after @first. */
-static void tcpstates_show_header(struct seq_file *seq, const char *first)
-{
-	int s;
-
-	seq_puts(seq, first);
-	for (s = TCP_ESTABLISHED; s < TCPSTATES_NR_STATES; s++)
-		seq_printf(seq, " %s", tcpstates_state_names[s]);
-}
-
-static void tcpstates_show_cells(struct seq_file *seq, const u32 *cells)
-{
-	int s;
-
-	for (s = TCP_ESTABLISHED; s < TCPSTATES_NR_STATES; s++)
-		seq_printf(seq, " %u", cells[s]);
-}
-
-static bool tcpstates_cells_empty(const u32 *cells)
-{
-	int s;
-
-	for (s = 0; s < TCPSTATES_NR_STATES; s++)
-		if (cells[s])
-			return false;
-	return true;
-}
-
-/*
- * /proc/tcpstates_ports: the opener's netns by service port.  "in PORT"
- * gathers the sockets whose local port has a listener (the listeners,
- * their request socks and accepted connections); "out PORT" the rest, by
- * remote port, so leaked connections to a server show as "out 3306".
- */
-static int tcpstates_ports_show(struct seq_file *seq, void *v)
-{
-	static const char * const dir[] = { "in", "out" };
-	struct net *net = seq->private;
-	struct tcpstates_ports *p;
-	struct tcpstates_counts c;
-	int d, port;
-
-	p = kvzalloc(sizeof(*p), GFP_KERNEL);
-	if (!p)
-		return -ENOMEM;
-	tcpstates_walk_ports(net, p, &c);
-	seq_printf(seq, "tcpstates_ports %d\n", TCPSTATES_FORMAT_VERSION);
-	seq_printf(seq, "netns %u\n", net->ns.inum);
-	tcpstates_show_header(seq, "direction port");
-	seq_putc(seq, '\n');
-	for (d = 0; d < 2; d++) {
-		for (port = 0; port < TCPSTATES_NR_PORTS; port++) {
-			if (tcpstates_cells_empty(p->cells[d][port]))
-				continue;
-			seq_printf(seq, "%s %d", dir[d], port);
-			tcpstates_show_cells(seq, p->cells[d][port]);
-			seq_putc(seq, '\n');
-		}
-	}
-	kvfree(p);
-	return 0;
-}
-
-static void tcpstates_all_row(struct seq_file *seq, struct net *net,
-			      const u32 *cells)
-{
-	if (tcpstates_cells_empty(cells) && !tcpstates_hashinfo(net)->pernet)
-		return;
-	seq_printf(seq, "netns %u", net->ns.inum);
-	tcpstates_show_cells(seq, cells);
-	seq_printf(seq, " tw_count %d max_tw_buckets %d\n",
-		   tcpstates_tw_count(net),
-		   READ_ONCE(*tcpstates_max_tw_buckets(net)));
-}
-
-/*
- * /proc/tcpstates_all: one row per netns with sockets or a private table,
- * from one pass over the shared tables and one over each private one.
- */
-static int tcpstates_all_show(struct seq_file *seq, void *v)
-{
-	struct tcpstates_counts c;
-	struct tcpstates_all all;
-	unsigned int i;
-	int err;
-
-	err = tcpstates_walk_all(&all, &c);
-	if (!err) {
-		seq_printf(seq, "tcpstates_all %d\n", TCPSTATES_FORMAT_VERSION);
-		tcpstates_show_header(seq, "netns <inode>");
-		seq_puts(seq, " tw_count <n> max_tw_buckets <n>\n");
-		for (i = 0; i < (1U << all.bits); i++)
-			if (all.nets[i])
-				tcpstates_all_row(seq, all.nets[i],
-						  &all.cells[i * TCPSTATES_NR_STATES]);
-	}
-	tcpstates_all_free(&all);
-	return err;
 }
 
 /*
  * The namespace is the opener's, pinned until release: the walk must not
- * outlive a private ehash, which is freed as soon as its netns goes.
+ * outlive a private ehash, which is freed as soon as its netns goes.  The
+ * whole file fits in seq_file's first page, so a read walks once.
  */
-static int tcpstates_open_net(struct file *file,
-			      int (*show)(struct seq_file *, void *))
+static int tcpstates_proc_open(struct inode *inode, struct file *file)
 {
 	struct net *net = get_net(current->nsproxy->net_ns);
 	int err;
 
-	err = single_open(file, show, net);
+	err = single_open(file, tcpstates_proc_show, net);
 	if (err)
 		put_net(net);
 	return err;
-}
-
-static int tcpstates_proc_open(struct inode *inode, struct file *file)
-{
-	return tcpstates_open_net(file, tcpstates_proc_show);
-}
-
-static int tcpstates_ports_open(struct inode *inode, struct file *file)
-{
-	return tcpstates_open_net(file, tcpstates_ports_show);
-}
-
-/* Every netns of the host: for the host's administrator only. */
-static int tcpstates_all_open(struct inode *inode, struct file *file)
-{
-	if (!net_eq(current->nsproxy->net_ns, &init_net) ||
-	    !capable(CAP_NET_ADMIN))
-		return -EPERM;
-	return tcpstates_open_net(file, tcpstates_all_show);
 }
 
 static int tcpstates_proc_release(struct inode *inode, struct file *file)
@@ -232,14 +108,14 @@ static const struct proc_ops tcpstates_ports_ops = {
 	.proc_open	= tcpstates_ports_open,
 	.proc_read	= seq_read,
 	.proc_lseek	= seq_lseek,
-	.proc_release	= tcpstates_proc_release,
+	.proc_release	= tcpstates_snap_release,
 };
 
 static const struct proc_ops tcpstates_all_ops = {
 	.proc_open	= tcpstates_all_open,
 	.proc_read	= seq_read,
 	.proc_lseek	= seq_lseek,
-	.proc_release	= tcpstates_proc_release,
+	.proc_release	= tcpstates_snap_release,
 };
 
 static struct proc_dir_entry *tcpstates_proc_entry;

@@ -8,8 +8,9 @@
  * the process doing it, with the permission check the sysctl has.
  */
 #include <linux/capability.h>
+#include <linux/ctype.h>
 #include <linux/kobject.h>
-#include <linux/kstrtox.h>
+#include <linux/kernel.h>
 #include <linux/nsproxy.h>
 #include <linux/sched.h>
 #include <linux/string.h>
@@ -25,14 +26,15 @@
 /*
  * Parse a decimal in 0..@max with an optional trailing newline.  Anything
  * else is -EINVAL, including a value kstrtouint would have cut at an
- * embedded NUL and one too large for an int.
+ * embedded NUL, the leading '+' it would have skipped, and one too large
+ * for an int.
  */
 int tcpstates_parse_int(const char *buf, size_t count, int max, int *val)
 {
 	unsigned int v;
 
 	if (count == 0 || count > TCPSTATES_MAX_INPUT ||
-	    strnlen(buf, count) != count)
+	    strnlen(buf, count) != count || !isdigit(buf[0]))
 		return -EINVAL;
 	if (kstrtouint(buf, 10, &v) || v > max)
 		return -EINVAL;
@@ -91,8 +93,7 @@ static ssize_t max_tw_buckets_store(struct kobject *kobj,
 static ssize_t tw_reuse_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
 {
-	return sysfs_emit(buf, "%u\n",
-			  READ_ONCE(*tcpstates_tw_reuse(tcpstates_net())));
+	return sysfs_emit(buf, "%d\n", tcpstates_tw_reuse_get(tcpstates_net()));
 }
 
 static ssize_t tw_reuse_store(struct kobject *kobj, struct kobj_attribute *attr,
@@ -104,7 +105,7 @@ static ssize_t tw_reuse_store(struct kobject *kobj, struct kobj_attribute *attr,
 	err = tcpstates_store_prepare(buf, count, 2, &net, &val);
 	if (err)
 		return err;
-	WRITE_ONCE(*tcpstates_tw_reuse(net), val);
+	tcpstates_tw_reuse_set(net, val);
 	return count;
 }
 
@@ -113,6 +114,36 @@ static ssize_t tw_count_show(struct kobject *kobj, struct kobj_attribute *attr,
 {
 	return sysfs_emit(buf, "%d\n", tcpstates_tw_count(tcpstates_net()));
 }
+
+/*
+ * Totals since load over every walk of every netns: how often the tables
+ * were walked, chains walked again, and buckets given up on.
+ */
+static ssize_t scans_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", atomic64_read(&tcpstates_stats.scans));
+}
+
+static ssize_t scan_restarts_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&tcpstates_stats.restarts));
+}
+
+static ssize_t scan_incomplete_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&tcpstates_stats.incomplete));
+}
+
+static struct kobj_attribute tcpstates_attr_scans = __ATTR_RO(scans);
+static struct kobj_attribute tcpstates_attr_scan_restarts =
+	__ATTR_RO(scan_restarts);
+static struct kobj_attribute tcpstates_attr_scan_incomplete =
+	__ATTR_RO(scan_incomplete);
 
 /*
  * Named by string: tw_reuse and tw_count would expand as the macros of
@@ -136,6 +167,9 @@ static struct attribute *tcpstates_attrs[] = {
 	&tcpstates_attr_max_tw_buckets.attr,
 	&tcpstates_attr_tw_reuse.attr,
 	&tcpstates_attr_tw_count.attr,
+	&tcpstates_attr_scans.attr,
+	&tcpstates_attr_scan_restarts.attr,
+	&tcpstates_attr_scan_incomplete.attr,
 	NULL,
 };
 
@@ -151,7 +185,7 @@ void tcpstates_sysfs_apply(int max_tw, int reuse)
 	if (max_tw >= 0)
 		WRITE_ONCE(*tcpstates_max_tw_buckets(&init_net), max_tw);
 	if (reuse >= 0)
-		WRITE_ONCE(*tcpstates_tw_reuse(&init_net), reuse);
+		tcpstates_tw_reuse_set(&init_net, reuse);
 }
 
 int tcpstates_sysfs_init(void)

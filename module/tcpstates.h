@@ -3,29 +3,47 @@
 #ifndef _TCPSTATES_H
 #define _TCPSTATES_H
 
-#include <linux/bitops.h>
+#include <linux/atomic.h>
 #include <linux/types.h>
 #include "tcpstates_states.h"
 
+struct file;
+struct inode;
 struct net;
+struct seq_file;
 
 struct tcpstates_counts {
 	u64 sockets[TCPSTATES_NR_STATES][TCPSTATES_NR_FAMILIES];
-	u64 buckets;		/* hash buckets examined, ehash and lhash2 */
+	u64 buckets;		/* hash buckets examined, ehash and listeners */
 	u64 restarts;		/* chains walked again after a nulls mismatch */
+	u64 incomplete;		/* buckets given up on: counts may be off */
 };
 
 void tcpstates_walk(struct net *net, struct tcpstates_counts *counts);
 
 #define TCPSTATES_NR_PORTS	65536
+/* "in" groups are local ports, "out" groups 65536 + the remote port. */
+#define TCPSTATES_NR_GROUPS	(2 * TCPSTATES_NR_PORTS)
 
-/* Groups: "in" local ports with a listener, then "out" remote ports. */
-struct tcpstates_ports {
-	unsigned long listening[BITS_TO_LONGS(TCPSTATES_NR_PORTS)];
-	u32 cells[2][TCPSTATES_NR_PORTS][TCPSTATES_NR_STATES];
+struct tcpstates_port_row {
+	u32 group;
+	u32 cells[TCPSTATES_NR_STATES];
 };
 
-void tcpstates_walk_ports(struct net *net, struct tcpstates_ports *ports,
+/*
+ * A walk by service port.  @listening and @index are scratch that ports.c
+ * owns and keeps zeroed between walks; @rows is the read's, with room for
+ * @cap groups.  Groups found beyond @cap are counted in @missing only.
+ */
+struct tcpstates_ports {
+	struct net *net;
+	unsigned long *listening;
+	u32 *index;		/* group -> row + 1, 0 when none */
+	struct tcpstates_port_row *rows;
+	unsigned int nr, cap, missing;
+};
+
+void tcpstates_walk_ports(struct tcpstates_ports *p,
 			  struct tcpstates_counts *c);
 
 /* Every netns, by slot of an open-addressed hash of their addresses. */
@@ -35,11 +53,28 @@ struct tcpstates_all {
 	u32 *cells;		/* [slot][state] */
 };
 
-int tcpstates_walk_all(struct tcpstates_all *all, struct tcpstates_counts *c);
-void tcpstates_all_free(struct tcpstates_all *all);
+void tcpstates_walk_all(struct tcpstates_all *all, struct tcpstates_counts *c);
+
+/* Totals since load, over every walk of every netns (sysfs). */
+struct tcpstates_stats {
+	atomic64_t scans;
+	atomic64_t restarts;
+	atomic64_t incomplete;
+};
+
+extern struct tcpstates_stats tcpstates_stats;
 
 int tcpstates_proc_init(void);
 void tcpstates_proc_exit(void);
+
+/* /proc/tcpstates_ports and /proc/tcpstates_all: snapshots, read as rows. */
+int tcpstates_ports_init(void);
+void tcpstates_ports_exit(void);
+int tcpstates_ports_open(struct inode *inode, struct file *file);
+int tcpstates_all_open(struct inode *inode, struct file *file);
+int tcpstates_snap_release(struct inode *inode, struct file *file);
+void tcpstates_show_header(struct seq_file *seq, const char *first);
+void tcpstates_show_cells(struct seq_file *seq, const u32 *cells);
 
 int tcpstates_sysfs_init(void);
 void tcpstates_sysfs_exit(void);

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Count the TCP sockets of one network namespace by walking the kernel's
- * established (ehash) and listener (lhash2) hash tables under RCU alone.
+ * Count TCP sockets by walking the kernel's established (ehash) and
+ * listener hash tables under RCU alone.
  *
  * No bucket lock is taken, so a reader never delays the data path.  The
  * price is that a socket moving while we walk may be seen twice or missed:
- * counts are exact only when the namespace is quiescent, like ss's.
+ * counts are exact only when the namespace is quiescent, like ss's.  What
+ * a walk never does is count a state that cannot be in the table walked.
  */
+#include <linux/bitops.h>
 #include <linux/hash.h>
-#include <linux/mm.h>
-#include <linux/rwsem.h>
 #include <linux/sched.h>
-#include <linux/slab.h>
 #include <linux/string.h>
 #include <net/inet_hashtables.h>
 #include <net/inet_timewait_sock.h>
@@ -35,13 +34,17 @@
 #define TCPSTATES_RETRIES	8
 
 /*
- * A keyed walk (every netns at once, or by service port) keeps a chain's
- * counts as keys until the chain ends well; a longer chain commits early,
- * so a restart after it may count some of its sockets twice.
+ * A keyed walk keeps a chain's counts as keys until the chain ends well.
+ * A longer chain commits early, and is then not walked again if it strays
+ * (that would count its first sockets twice): it is counted incomplete.
  */
 #define TCPSTATES_CHAIN_KEYS	32
 
 #define TCPSTATES_NO_GROUP	U32_MAX
+/* An index entry for a group that found no room in the rows. */
+#define TCPSTATES_NO_ROOM	U32_MAX
+
+struct tcpstates_stats tcpstates_stats;
 
 struct tcpstates_bucket {
 	u32 sockets[TCPSTATES_NR_STATES][TCPSTATES_NR_FAMILIES];
@@ -50,29 +53,23 @@ struct tcpstates_bucket {
 struct tcpstates_keys {
 	u32 key[TCPSTATES_CHAIN_KEYS];
 	unsigned int n;
-};
-
-/* Where a keyed walk counts: cells[group * TCPSTATES_NR_STATES + state]. */
-struct tcpstates_keyed {
-	u32 *cells;
-	struct tcpstates_all *all;	/* group: the netns's slot in all->nets */
-	struct tcpstates_ports *ports;	/* group: direction and port */
-	struct net *net;		/* ports: the netns */
+	bool committed;
 };
 
 struct tcpstates_table {
-	struct net *net;
+	struct net *net;		/* the netns counted; NULL when keyed */
 	struct inet_hashinfo *hashinfo;
 	unsigned int nr_slots;
-	bool listen;		/* lhash2 rather than ehash */
-	struct tcpstates_keyed *keyed;	/* NULL: count @net's sockets */
+	bool listen;			/* the listener table rather than ehash */
+	struct tcpstates_all *all;	/* keyed by netns */
+	struct tcpstates_ports *ports;	/* keyed by service port */
 };
 
 static struct hlist_nulls_head *tcpstates_chain(const struct tcpstates_table *t,
 						unsigned int slot)
 {
 	if (t->listen)
-		return &t->hashinfo->lhash2[slot].nulls_head;
+		return tcpstates_listen_chain(t->hashinfo, slot);
 	return &t->hashinfo->ehash[slot].chain;
 }
 
@@ -80,23 +77,43 @@ static struct hlist_nulls_head *tcpstates_chain(const struct tcpstates_table *t,
 static unsigned long tcpstates_nulls(const struct tcpstates_table *t,
 				     unsigned int slot)
 {
-	return t->listen ? slot + LISTENING_NULLS_BASE : slot;
+	return t->listen ? tcpstates_listen_nulls(slot) : slot;
 }
 
 /*
- * The state as ss (inet_diag) and /proc/net/tcp name it.  Only sock_common
- * is valid on every ehash entry; a timewait sock is known by its state,
- * and SLAB_TYPESAFE_BY_RCU keeps it a timewait sock while we hold RCU.
+ * The state as ss (inet_diag) and /proc/net/tcp name it, or 0 when @sk
+ * cannot belong to the table walked.  SLAB_TYPESAFE_BY_RCU reuses a freed
+ * socket at once, and the new one keeps the old chain link on purpose, so
+ * a walker standing on it can meet a fresh socket (CLOSE), a child still
+ * carrying its listener's state (LISTEN) or zeroed memory.  Only
+ * sock_common is valid on every entry; a timewait sock stays one while we
+ * hold RCU.
  */
-static unsigned int tcpstates_state(const struct sock *sk)
+static unsigned int tcpstates_state(const struct sock *sk, bool listen)
 {
 	unsigned int state = READ_ONCE(sk->sk_state);
 
-	if (state == TCP_TIME_WAIT)
-		return tcpstates_tw_substate(inet_twsk(sk));
-	if (state == TCP_NEW_SYN_RECV)
+	if (listen)
+		return state == TCP_LISTEN ? state : 0;
+	switch (state) {
+	case TCP_ESTABLISHED:
+	case TCP_SYN_SENT:
+	case TCP_SYN_RECV:
+	case TCP_FIN_WAIT1:
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSE_WAIT:
+	case TCP_LAST_ACK:
+	case TCP_CLOSING:
+		return state;
+	case TCP_TIME_WAIT:
+		state = tcpstates_tw_substate(inet_twsk(sk));
+		return state == TCP_FIN_WAIT2 || state == TCP_TIME_WAIT ?
+		       state : 0;
+	case TCP_NEW_SYN_RECV:
 		return TCP_SYN_RECV;
-	return state;
+	default:
+		return 0;
+	}
 }
 
 /* Returns false when the walk strayed into another chain. */
@@ -106,8 +123,8 @@ static bool tcpstates_walk_chain(const struct tcpstates_table *t,
 {
 	struct hlist_nulls_head *head = tcpstates_chain(t, slot);
 	struct hlist_nulls_node *node;
-	struct sock *sk;
 	unsigned int state;
+	struct sock *sk;
 	int family;
 
 	memset(b, 0, sizeof(*b));
@@ -118,8 +135,8 @@ static bool tcpstates_walk_chain(const struct tcpstates_table *t,
 		 */
 		if (!net_eq(sock_net(sk), t->net))
 			continue;
-		state = tcpstates_state(sk);
-		if (state >= TCPSTATES_NR_STATES)
+		state = tcpstates_state(sk, t->listen);
+		if (!state)
 			continue;
 		family = READ_ONCE(sk->sk_family) == AF_INET6 ?
 			 TCPSTATES_IPV6 : TCPSTATES_IPV4;
@@ -138,6 +155,25 @@ static void tcpstates_add(struct tcpstates_counts *c,
 			c->sockets[s][f] += b->sockets[s][f];
 }
 
+static void tcpstates_walk_bucket_single(const struct tcpstates_table *t,
+					 unsigned int slot,
+					 struct tcpstates_counts *c)
+{
+	struct tcpstates_bucket b;
+	int tries;
+
+	for (tries = 0; tries < TCPSTATES_RETRIES; tries++) {
+		if (tcpstates_walk_chain(t, slot, &b)) {
+			tcpstates_add(c, &b);
+			return;
+		}
+		c->restarts++;
+	}
+	/* The last try's counts are the best we have; say so. */
+	tcpstates_add(c, &b);
+	c->incomplete++;
+}
+
 static u32 tcpstates_ns_group(const struct tcpstates_all *all,
 			      const struct net *net)
 {
@@ -151,17 +187,37 @@ static u32 tcpstates_ns_group(const struct tcpstates_all *all,
 }
 
 /*
+ * The netns of @sk, if we hold it and @sk is in the table that netns
+ * uses.  Without the second test, a walk of the global ehash that strays
+ * through a recycled socket into a private table's chain of the same
+ * index ends on the same nulls value (the slot), looks well terminated,
+ * and would credit that netns's sockets a second time.  The net is ours
+ * to dereference: its slot holds a reference.
+ */
+static u32 tcpstates_all_group(const struct tcpstates_table *t,
+			       const struct sock *sk)
+{
+	u32 group = tcpstates_ns_group(t->all, sock_net(sk));
+
+	if (group == TCPSTATES_NO_GROUP || t->listen)
+		return group;
+	if (tcpstates_hashinfo(t->all->nets[group]) != t->hashinfo)
+		return TCPSTATES_NO_GROUP;
+	return group;
+}
+
+/*
  * "in" (group = local port) when the local port has a listener in the
- * netns, else "out" (group = 65536 + remote port).  The lhash2 pass comes
- * first and records the listening ports.
+ * netns, else "out" (group = 65536 + remote port).  The listener pass
+ * comes first and records the listening ports.
  */
 static u32 tcpstates_port_group(const struct tcpstates_table *t,
 				const struct sock *sk)
 {
-	struct tcpstates_ports *p = t->keyed->ports;
+	struct tcpstates_ports *p = t->ports;
 	u16 lport = READ_ONCE(sk->sk_num);
 
-	if (!net_eq(sock_net(sk), t->keyed->net))
+	if (!net_eq(sock_net(sk), p->net))
 		return TCPSTATES_NO_GROUP;
 	if (t->listen)
 		__set_bit(lport, p->listening);
@@ -170,14 +226,42 @@ static u32 tcpstates_port_group(const struct tcpstates_table *t,
 	return TCPSTATES_NR_PORTS + ntohs(READ_ONCE(sk->sk_dport));
 }
 
-static void tcpstates_commit(const struct tcpstates_keyed *k,
+/* One socket into the ports rows; a group without room is only noted. */
+static void tcpstates_port_count(struct tcpstates_ports *p, u32 key)
+{
+	u32 group = key / TCPSTATES_NR_STATES;
+	u32 *idx = &p->index[group];
+	struct tcpstates_port_row *row;
+
+	if (*idx == TCPSTATES_NO_ROOM)
+		return;
+	if (!*idx) {
+		if (p->nr == p->cap) {
+			*idx = TCPSTATES_NO_ROOM;
+			p->missing++;
+			return;
+		}
+		row = &p->rows[p->nr++];
+		memset(row, 0, sizeof(*row));
+		row->group = group;
+		*idx = p->nr;
+	}
+	p->rows[*idx - 1].cells[key % TCPSTATES_NR_STATES]++;
+}
+
+static void tcpstates_commit(const struct tcpstates_table *t,
 			     struct tcpstates_keys *keys)
 {
 	unsigned int i;
 
-	for (i = 0; i < keys->n; i++)
-		k->cells[keys->key[i]]++;
+	for (i = 0; i < keys->n; i++) {
+		if (t->all)
+			t->all->cells[keys->key[i]]++;
+		else
+			tcpstates_port_count(t->ports, keys->key[i]);
+	}
 	keys->n = 0;
+	keys->committed = true;
 }
 
 /* Returns false when the walk strayed into another chain. */
@@ -192,16 +276,19 @@ static bool tcpstates_walk_chain_keyed(const struct tcpstates_table *t,
 	u32 group;
 
 	keys->n = 0;
+	keys->committed = false;
 	sk_nulls_for_each_rcu(sk, node, head) {
-		if (t->keyed->all)
-			group = tcpstates_ns_group(t->keyed->all, sock_net(sk));
+		state = tcpstates_state(sk, t->listen);
+		if (!state)
+			continue;
+		if (t->all)
+			group = tcpstates_all_group(t, sk);
 		else
 			group = tcpstates_port_group(t, sk);
-		state = tcpstates_state(sk);
-		if (group == TCPSTATES_NO_GROUP || state >= TCPSTATES_NR_STATES)
+		if (group == TCPSTATES_NO_GROUP)
 			continue;
 		if (keys->n == TCPSTATES_CHAIN_KEYS)
-			tcpstates_commit(t->keyed, keys);
+			tcpstates_commit(t, keys);
 		keys->key[keys->n++] = group * TCPSTATES_NR_STATES + state;
 	}
 	return get_nulls_value(node) == tcpstates_nulls(t, slot);
@@ -212,25 +299,19 @@ static void tcpstates_walk_bucket_keyed(const struct tcpstates_table *t,
 					struct tcpstates_counts *c)
 {
 	struct tcpstates_keys keys;
-	int tries = 1;
+	int tries;
 
-	while (!tcpstates_walk_chain_keyed(t, slot, &keys) &&
-	       tries++ < TCPSTATES_RETRIES)
+	for (tries = 0; tries < TCPSTATES_RETRIES; tries++) {
+		if (tcpstates_walk_chain_keyed(t, slot, &keys)) {
+			tcpstates_commit(t, &keys);
+			return;
+		}
 		c->restarts++;
-	tcpstates_commit(t->keyed, &keys);
-}
-
-static void tcpstates_walk_bucket_single(const struct tcpstates_table *t,
-					 unsigned int slot,
-					 struct tcpstates_counts *c)
-{
-	struct tcpstates_bucket b;
-	int tries = 1;
-
-	while (!tcpstates_walk_chain(t, slot, &b) &&
-	       tries++ < TCPSTATES_RETRIES)
-		c->restarts++;
-	tcpstates_add(c, &b);
+		if (keys.committed)
+			break;
+	}
+	tcpstates_commit(t, &keys);
+	c->incomplete++;
 }
 
 /*
@@ -246,10 +327,10 @@ static void tcpstates_walk_bucket(const struct tcpstates_table *t,
 	/* hlist_nulls_empty() reads the head with READ_ONCE: no lock needed. */
 	if (hlist_nulls_empty(tcpstates_chain(t, slot)))
 		return;
-	if (t->keyed)
-		tcpstates_walk_bucket_keyed(t, slot, c);
-	else
+	if (t->net)
 		tcpstates_walk_bucket_single(t, slot, c);
+	else
+		tcpstates_walk_bucket_keyed(t, slot, c);
 }
 
 static void tcpstates_walk_table(const struct tcpstates_table *t,
@@ -268,136 +349,74 @@ static void tcpstates_walk_table(const struct tcpstates_table *t,
 }
 
 /*
+ * The listener table (always the global one, shared by every netns)
+ * first, so that a ports walk knows the listening ports; then @ehash.
+ */
+static void tcpstates_walk_tables(struct tcpstates_table *t,
+				  struct inet_hashinfo *ehash,
+				  struct tcpstates_counts *c)
+{
+	t->hashinfo = ehash;
+	t->nr_slots = tcpstates_listen_slots(ehash);
+	t->listen = true;
+	tcpstates_walk_table(t, c);
+	t->nr_slots = ehash->ehash_mask + 1;
+	t->listen = false;
+	tcpstates_walk_table(t, c);
+}
+
+static void tcpstates_walk_done(struct tcpstates_counts *c)
+{
+	atomic64_inc(&tcpstates_stats.scans);
+	atomic64_add(c->restarts, &tcpstates_stats.restarts);
+	atomic64_add(c->incomplete, &tcpstates_stats.incomplete);
+}
+
+/*
  * The caller holds a reference on @net: a private ehash is freed without
  * an RCU grace period when its netns is dismantled.
  */
-void tcpstates_walk(struct net *net, struct tcpstates_counts *counts)
+void tcpstates_walk(struct net *net, struct tcpstates_counts *c)
 {
-	struct inet_hashinfo *h = tcpstates_hashinfo(net);
-	const struct tcpstates_table ehash = {
-		.net		= net,
-		.hashinfo	= h,
-		.nr_slots	= h->ehash_mask + 1,
-	};
-	/* lhash2 is always the global one, shared by every netns. */
-	const struct tcpstates_table lhash2 = {
-		.net		= net,
-		.hashinfo	= h,
-		.nr_slots	= h->lhash2_mask + 1,
-		.listen		= true,
-	};
+	struct tcpstates_table t = { .net = net };
 
-	memset(counts, 0, sizeof(*counts));
-	tcpstates_walk_table(&ehash, counts);
-	tcpstates_walk_table(&lhash2, counts);
+	memset(c, 0, sizeof(*c));
+	tcpstates_walk_tables(&t, tcpstates_hashinfo(net), c);
+	tcpstates_walk_done(c);
 }
 
-static void tcpstates_walk_tables(struct inet_hashinfo *h, bool ehash,
-				  bool lhash2, struct tcpstates_keyed *k,
-				  struct tcpstates_counts *c)
-{
-	struct tcpstates_table t = {
-		.net		= k->net,
-		.hashinfo	= h,
-		.keyed		= k,
-	};
-
-	if (lhash2) {
-		t.nr_slots = h->lhash2_mask + 1;
-		t.listen = true;
-		tcpstates_walk_table(&t, c);
-	}
-	if (ehash) {
-		t.nr_slots = h->ehash_mask + 1;
-		t.listen = false;
-		tcpstates_walk_table(&t, c);
-	}
-}
-
-/* Per-state counts of @net's sockets by service port; see tcpstates.h. */
-void tcpstates_walk_ports(struct net *net, struct tcpstates_ports *ports,
+/* Per-state counts of p->net's sockets by service port; see tcpstates.h. */
+void tcpstates_walk_ports(struct tcpstates_ports *p,
 			  struct tcpstates_counts *c)
 {
-	struct tcpstates_keyed k = {
-		.cells	= &ports->cells[0][0][0],
-		.ports	= ports,
-		.net	= net,
-	};
+	struct tcpstates_table t = { .ports = p };
 
 	memset(c, 0, sizeof(*c));
-	/* Listeners first: they decide which ports are "in". */
-	tcpstates_walk_tables(tcpstates_hashinfo(net), true, true, &k, c);
+	tcpstates_walk_tables(&t, tcpstates_hashinfo(p->net), c);
+	tcpstates_walk_done(c);
 }
 
 /*
- * Take a reference on every live netns, in a hash by address: the walk
- * of the shared tables attributes each socket to its netns in one pass.
+ * Count the sockets of every netns held in @all: the shared tables once,
+ * then each private ehash once.  The references keep private tables alive.
  */
-static int tcpstates_all_collect(struct tcpstates_all *all)
+void tcpstates_walk_all(struct tcpstates_all *all, struct tcpstates_counts *c)
 {
-	unsigned int nr = 0;
-	struct net *net;
-
-	down_read(&net_rwsem);
-	for_each_net(net)
-		nr++;
-	all->bits = order_base_2(2 * nr + 1);
-	all->nets = kvcalloc(1U << all->bits, sizeof(*all->nets), GFP_KERNEL);
-	all->cells = kvcalloc((size_t)TCPSTATES_NR_STATES << all->bits,
-			      sizeof(*all->cells), GFP_KERNEL);
-	if (!all->nets || !all->cells) {
-		up_read(&net_rwsem);
-		return -ENOMEM;
-	}
-	for_each_net(net) {
-		u32 mask = (1U << all->bits) - 1;
-		u32 i = hash_ptr(net, all->bits);
-
-		if (!maybe_get_net(net))
-			continue;	/* being dismantled */
-		while (all->nets[i])
-			i = (i + 1) & mask;
-		all->nets[i] = net;
-	}
-	up_read(&net_rwsem);
-	return 0;
-}
-
-void tcpstates_all_free(struct tcpstates_all *all)
-{
-	unsigned int i;
-
-	for (i = 0; all->nets && i < (1U << all->bits); i++)
-		if (all->nets[i])
-			put_net(all->nets[i]);
-	kvfree(all->nets);
-	kvfree(all->cells);
-}
-
-/*
- * Count the sockets of every netns: the shared tables once, then each
- * private ehash once.  The references taken keep private tables alive.
- */
-int tcpstates_walk_all(struct tcpstates_all *all, struct tcpstates_counts *c)
-{
-	struct tcpstates_keyed k = { .all = all };
+	struct tcpstates_table t = { .all = all };
 	struct inet_hashinfo *h;
 	unsigned int i;
-	int err;
 
-	memset(all, 0, sizeof(*all));
 	memset(c, 0, sizeof(*c));
-	err = tcpstates_all_collect(all);
-	if (err)
-		return err;
-	k.cells = all->cells;
-	tcpstates_walk_tables(tcpstates_hashinfo(&init_net), true, true, &k, c);
+	tcpstates_walk_tables(&t, tcpstates_hashinfo(&init_net), c);
 	for (i = 0; i < (1U << all->bits); i++) {
 		if (!all->nets[i])
 			continue;
 		h = tcpstates_hashinfo(all->nets[i]);
-		if (h->pernet)
-			tcpstates_walk_tables(h, true, false, &k, c);
+		if (!tcpstates_private_ehash(h))
+			continue;
+		t.hashinfo = h;
+		t.nr_slots = h->ehash_mask + 1;
+		tcpstates_walk_table(&t, c);
 	}
-	return 0;
+	tcpstates_walk_done(c);
 }
