@@ -26,12 +26,16 @@
 
 /* First guess of the groups a netns has; a walk that finds more resizes. */
 #define TCPSTATES_PORTS_GUESS	64
+/* Most the hint asks for: a huge snapshot is sized by a walk of its own. */
+#define TCPSTATES_PORTS_HINT_MAX	4096
 /* Walks before giving up on a netns whose groups keep multiplying. */
 #define TCPSTATES_PORTS_TRIES	4
 
 static DEFINE_MUTEX(tcpstates_ports_lock);
 static unsigned long *tcpstates_listening;	/* under tcpstates_ports_lock */
 static u32 *tcpstates_index;			/* under tcpstates_ports_lock */
+/* Room the last walk needed: a netns read again usually needs the same. */
+static unsigned int tcpstates_ports_hint = TCPSTATES_PORTS_GUESS;
 
 static void tcpstates_ports_show(struct seq_file *seq,
 				 const struct tcpstates_snap *s,
@@ -108,6 +112,26 @@ static void tcpstates_ports_drop(struct tcpstates_snap *s)
 	s->charged = 0;
 }
 
+/* Hold no more than the rows found when the room was much larger. */
+static void tcpstates_ports_compact(struct tcpstates_ports *p,
+				    struct tcpstates_snap *s)
+{
+	size_t bytes = (size_t)max(p->nr, 1U) * sizeof(*p->rows);
+	void *rows;
+
+	if (p->nr >= p->cap / 2)
+		return;
+	rows = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!rows)
+		return;
+	memcpy(rows, p->rows, (size_t)p->nr * sizeof(*p->rows));
+	kvfree(p->rows);
+	p->rows = rows;
+	s->rows = rows;
+	tcpstates_snap_uncharge(s->charged - bytes);
+	s->charged = bytes;
+}
+
 /*
  * Walk with room for @cap groups; when the walk finds more, it knows how
  * many, so one more walk with that much room (and some slack for what
@@ -116,7 +140,7 @@ static void tcpstates_ports_drop(struct tcpstates_snap *s)
 static int tcpstates_ports_walk(struct tcpstates_ports *p,
 				struct tcpstates_snap *s)
 {
-	unsigned int cap = TCPSTATES_PORTS_GUESS, want;
+	unsigned int cap = tcpstates_ports_hint, want;
 	struct tcpstates_counts c;
 	int tries, err;
 
@@ -126,12 +150,16 @@ static int tcpstates_ports_walk(struct tcpstates_ports *p,
 			return err;
 		tcpstates_walk_ports(p, &c);
 		tcpstates_ports_clear(p);
+		want = p->nr + p->missing;
+		cap = min_t(unsigned int, TCPSTATES_NR_GROUPS, want + want / 4 + 16);
+		tcpstates_ports_hint = clamp_t(unsigned int, cap,
+					       TCPSTATES_PORTS_GUESS,
+					       TCPSTATES_PORTS_HINT_MAX);
 		if (!p->missing) {
+			tcpstates_ports_compact(p, s);
 			s->nr_rows = p->nr;
 			return 0;
 		}
-		want = p->nr + p->missing;
-		cap = min_t(unsigned int, TCPSTATES_NR_GROUPS, want + want / 4 + 16);
 		tcpstates_ports_drop(s);
 	}
 	return -EAGAIN;

@@ -6,6 +6,9 @@
  *   churn serve PORT SECONDS           accept and close (IPv4 and IPv6)
  *   churn connect ADDR PORT SECONDS    connect and close, leaving TIME_WAIT
  *   churn flood SRC DST PORT SECONDS   spoofed raw SYNs (ADDR family)
+ *   churn rst SECONDS                  as loop, but both ends reset
+ *                                      (SO_LINGER 0): sockets freed at once
+ *   churn listen SECONDS               listen() and close() on fresh ports
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -52,6 +55,50 @@ static long churn_loop(int family)
 		}
 	}
 	return lfd < 0 ? -1 : n;
+}
+
+static void reset_close(int fd)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	close(fd);
+}
+
+/* Full sockets freed as fast as they come, for the slab to reuse. */
+static long churn_rst(void)
+{
+	int lfd = tcp_listener(AF_INET, false, 4096), c, s;
+	long n = 0;
+
+	while (lfd >= 0 && running()) {
+		c = tcp_connect(lfd, AF_INET);
+		if (c < 0)
+			return -1;
+		s = accept_soon(lfd);
+		reset_close(c);
+		if (s >= 0) {
+			reset_close(s);
+			n++;
+		}
+	}
+	return lfd < 0 ? -1 : n;
+}
+
+/* Listeners come and go: the shared listener table churns. */
+static long churn_listen(void)
+{
+	long n = 0;
+	int fd;
+
+	while (running()) {
+		fd = tcp_listener(AF_INET, false, 16);
+		if (fd < 0)
+			return -1;
+		close(fd);
+		n++;
+	}
+	return n;
 }
 
 static int sockaddr_of(const char *addr, int port, struct sockaddr_in6 *sa)
@@ -150,6 +197,12 @@ int main(int argc, char **argv)
 	} else if (argc == 5 && !strcmp(argv[1], "connect")) {
 		deadline = time(NULL) + atoi(argv[4]);
 		n = churn_connect(argv[2], atoi(argv[3]));
+	} else if (argc == 3 && !strcmp(argv[1], "rst")) {
+		deadline = time(NULL) + atoi(argv[2]);
+		n = churn_rst();
+	} else if (argc == 3 && !strcmp(argv[1], "listen")) {
+		deadline = time(NULL) + atoi(argv[2]);
+		n = churn_listen();
 	} else if (argc == 6 && !strcmp(argv[1], "flood")) {
 		deadline = time(NULL) + atoi(argv[5]);
 		n = churn_flood(argv[2], argv[3], atoi(argv[4]));

@@ -47,11 +47,15 @@ setup_ns() {
 	done
 }
 
-# log_test RC DESCRIPTION: one TAP line; RC 0 passes.
+# log_test RC DESCRIPTION: one TAP line; RC 0 passes, RC $ksft_skip is a
+# kselftest SKIP giving $SKIP_REASON (set by the case that skipped).
 log_test() {
 	TESTS_RUN=$((TESTS_RUN + 1))
 	if [ "$1" -eq 0 ]; then
 		echo "ok $TESTS_RUN - $2"
+	elif [ "$1" -eq "$ksft_skip" ]; then
+		echo "ok $TESTS_RUN - $2 # SKIP ${SKIP_REASON:-no reason given}"
+		SKIP_REASON=
 	else
 		TESTS_FAILED=$((TESTS_FAILED + 1))
 		echo "not ok $TESTS_RUN - $2"

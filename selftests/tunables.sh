@@ -72,7 +72,8 @@ BAD_INPUTS=(
 	$'\n' "abc" "12abc" "-1" "-0" "--5" "+-5" " 5" "5 " $'5\n\n' $'\t5'
 	$'5\t' "0x10" "1e3" "1.5" "5,000" "5_000" "2147483648" "4294967295"
 	"4294967296" "99999999999999999999" "NaN" "inf" "5-" "0b101" "five"
-	$'5\r\n' "00000000000000001" "1 2" "+" "-" "."
+	$'5\r\n' "00000000000000001" "1 2" "+" "-" "." "+5" "+0" $'+5\n'
+	"++5" "+2147483647"
 )
 
 check_bad_inputs() {
@@ -129,6 +130,27 @@ check_eperm() {
 	return $ret
 }
 
+# Root of a user namespace that maps an unprivileged uid: the files belong
+# to global root, so the VFS refuses the write before the module sees it.
+# Inside a user namespace the sysctl is the interface; it works, and the
+# host's value stays.
+check_container_root() {
+	local before out
+
+	before=$(cat $MAXTW)
+	if ! setpriv --reuid 1000 --regid 1000 --clear-groups -- \
+		unshare -U -r -n -- true 2>/dev/null; then
+		SKIP_REASON="uid 1000 cannot create a user namespace here"
+		return $ksft_skip
+	fi
+	out=$(setpriv --reuid 1000 --regid 1000 --clear-groups -- \
+		unshare -U -r -n -- sh -c "$HERE/write_once $SYSFS/max_tw_buckets $(hex 77);
+			echo 78 > $MAXTW && cat $MAXTW")
+	echo "# uid 1000 as container root: sysfs and sysctl give:" $out
+	[ "$out" = "EACCES
+78" ] && [ "$(cat $MAXTW)" = "$before" ]
+}
+
 check_params() {
 	local before reuse ret=0
 
@@ -146,6 +168,10 @@ check_params() {
 	fi
 	dmesg | tail -n 5 | grep -q 'tcpstates: max_tw_buckets=-5: expected an integer' || ret=1
 	[ ! -e /proc/tcpstates ] || ret=1
+	if insmod "$TCPSTATES_KO" max_tw_buckets=+5 2>/dev/null; then
+		ret=1
+		rmmod tcpstates
+	fi
 	if insmod "$TCPSTATES_KO" tw_reuse=3 2>/dev/null; then
 		ret=1
 		rmmod tcpstates
@@ -172,6 +198,8 @@ check_reuse_range "$B"
 log_test $? "tw_reuse takes 0, 1, 2 only"
 check_eperm
 log_test $? "writes without CAP_NET_ADMIN over the netns fail with EPERM"
+check_container_root
+log_test $? "uid-mapped container root: sysfs EACCES, its sysctl works, host unchanged"
 check_params
 log_test $? "module parameters set the initial netns; bad ones fail the load"
 ksft_exit

@@ -1,0 +1,198 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Hostile readers and churning tables:
+#   - while sockets are connected, reset and freed at once, and listeners
+#     come and go in another netns, every read of each /proc file shows
+#     CLOSE 0 and exactly the listeners there are (never a phantom state);
+#   - a flood of unprivileged readers (and of root readers of _all) costs
+#     the kernel no more than a few MB beyond what the same flood of a
+#     trivial /proc file costs;
+#   - one large read of _ports, _all or tcpstates walks the tables once,
+#     however small the reader's buffer.
+source "$(dirname "$0")/lib.sh"
+require_root
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+SECONDS_CHURN=${HARDEN_SECONDS:-20}
+READERS=${HARDEN_READERS:-120}
+# Bounds on the extra kernel memory a flood may cost, in kB.  MemAvailable
+# is noisy under emulation; the bug this guards against cost 1.3 GB.
+BOUND_VMALLOC=4096
+BOUND_SLAB=4096
+BOUND_AVAIL=65536
+
+# meminfo KEY: the value in kB.
+meminfo() {
+	awk -v k="$1:" '$1 == k { print $2 }' /proc/meminfo
+}
+
+# peak_cost CMD...: run CMD, sampling /proc/meminfo; print the largest rise
+# of VmallocUsed and Slab and the largest fall of MemAvailable, in kB.
+peak_cost() {
+	local v0 s0 a0 v s a dv=0 ds=0 da=0 pid
+
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	v0=$(meminfo VmallocUsed) s0=$(meminfo Slab) a0=$(meminfo MemAvailable)
+	"$@" &
+	pid=$!
+	while kill -0 $pid 2>/dev/null; do
+		v=$(meminfo VmallocUsed) s=$(meminfo Slab) a=$(meminfo MemAvailable)
+		[ $((v - v0)) -gt $dv ] && dv=$((v - v0))
+		[ $((s - s0)) -gt $ds ] && ds=$((s - s0))
+		[ $((a0 - a)) -gt $da ] && da=$((a0 - a))
+		sleep 0.2
+	done
+	wait $pid
+	echo "$dv $ds $da $?"
+}
+
+# flood_cost FILE PREFIX...: the cost of READERS processes reading FILE in
+# a loop (run through PREFIX: netns, uid) beyond the same flood of
+# /proc/version, which is what the processes themselves cost.
+flood_cost() {
+	local file=$1 base cost ret=0
+
+	shift
+	base=($(peak_cost "$@" "$HERE/readers" flood /proc/version "$READERS" 8))
+	cost=($(peak_cost "$@" "$HERE/readers" flood "$file" "$READERS" 8))
+	echo "# $file, $READERS readers: VmallocUsed +${cost[0]} kB" \
+		"(control +${base[0]}), Slab +${cost[1]} (+${base[1]})," \
+		"MemAvailable -${cost[2]} (-${base[2]})"
+	[ "${base[3]}" = 0 ] && [ "${cost[3]}" = 0 ] ||
+		{ echo "# a reader failed (exit ${base[3]}, ${cost[3]})"; ret=1; }
+	[ $((cost[0] - base[0])) -le $BOUND_VMALLOC ] || ret=1
+	[ $((cost[1] - base[1])) -le $BOUND_SLAB ] || ret=1
+	[ $((cost[2] - base[2])) -le $BOUND_AVAIL ] || ret=1
+	return $ret
+}
+
+# hold_cost NS FILE: READERS unprivileged opens held after one byte.
+hold_cost() {
+	local ns=$1 file=$2 v0 a0 v a out pid
+
+	v0=$(meminfo VmallocUsed) a0=$(meminfo MemAvailable)
+	out=$(mktemp)
+	ip netns exec "$ns" setpriv --reuid 65534 --regid 65534 --clear-groups -- \
+		"$HERE/readers" hold "$file" "$READERS" > "$out" &
+	pid=$!
+	defer kill $pid
+	for _ in $(seq 100); do
+		grep -q ready "$out" && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.3
+	done
+	v=$(meminfo VmallocUsed) a=$(meminfo MemAvailable)
+	kill $pid
+	wait $pid 2>/dev/null
+	echo "# $READERS held opens of $file: VmallocUsed +$((v - v0)) kB," \
+		"MemAvailable -$((a0 - a)) kB"
+	grep -q ready "$out" && [ $((v - v0)) -le $((BOUND_VMALLOC + READERS * 20)) ]
+}
+
+# start_bg VAR CMD...: run CMD in the background, its PID in VAR, killed
+# at exit.
+start_bg() {
+	local var=$1
+
+	shift
+	"$@" > /dev/null 2>&1 &
+	eval "$var=$!"
+	defer kill $!
+}
+
+# wait_listen NS N: until the netns shows N listeners (10 s).
+wait_listen() {
+	for _ in $(seq 50); do
+		[ "$(tcpstates_field "$1" LISTEN 2)" = "$2" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+check_churn() {
+	local inum ret=0 out
+
+	start_bg p1 ip netns exec "$A" "$HERE/churn" rst $((SECONDS_CHURN + 10))
+	start_bg p2 ip netns exec "$A" "$HERE/churn" loop $((SECONDS_CHURN + 10))
+	start_bg p3 ip netns exec "$C" "$HERE/churn" listen $((SECONDS_CHURN + 10))
+	wait_listen "$A" 2 || { echo "# churn listeners did not come up"; return 1; }
+	inum=$(ip netns exec "$A" readlink /proc/self/ns/net | tr -dc 0-9)
+	out=$(mktemp -d)
+	ip netns exec "$A" "$HERE/readers" check /proc/tcpstates "$SECONDS_CHURN" 2 \
+		> "$out/plain" 2>&1 &
+	ip netns exec "$A" "$HERE/readers" check /proc/tcpstates_ports "$SECONDS_CHURN" 2 \
+		> "$out/ports" 2>&1 &
+	"$HERE/readers" check /proc/tcpstates_all "$SECONDS_CHURN" 2 "$inum" \
+		> "$out/all" 2>&1 &
+	wait %4 || ret=1
+	wait %5 || ret=1
+	wait %6 || ret=1
+	for f in plain ports all; do
+		echo "# $f: $(tail -n 1 "$out/$f")"
+		grep -m 3 'bad read' "$out/$f" | sed 's/^/# /'
+	done
+	kill $p1 $p2 $p3 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$out"
+	return $ret
+}
+
+# scans_per_read CMD...: how many table walks CMD made.
+scans_per_read() {
+	local before
+
+	before=$(cat $SYSFS/scans)
+	"$@" > /dev/null || return 1
+	echo $(($(cat $SYSFS/scans) - before))
+}
+
+check_walks() {
+	local n lines ret=0
+
+	lines=$(ip netns exec "$F" cat /proc/tcpstates_ports | wc -l)
+	echo "# /proc/tcpstates_ports of the test netns: $lines lines"
+	[ "$lines" -ge 600 ] || ret=1
+	# A small buffer: seq_file would once have walked again per refill.
+	n=$(scans_per_read ip netns exec "$F" dd if=/proc/tcpstates_ports bs=64 status=none)
+	echo "# ports, read 64 bytes at a time: $n walk(s)"
+	[ "$n" = 1 ] || ret=1
+	n=$(scans_per_read dd if=/proc/tcpstates_all bs=64 status=none)
+	echo "# all, read 64 bytes at a time: $n walk(s)"
+	[ "$n" = 1 ] || ret=1
+	n=$(scans_per_read ip netns exec "$F" dd if=/proc/tcpstates bs=16 status=none)
+	echo "# tcpstates, read 16 bytes at a time: $n walk(s)"
+	[ "$n" = 1 ] || ret=1
+	return $ret
+}
+
+# A small private ehash (6.1+) puts a walker on sockets most of the time,
+# where a freed and reused socket can mislead it; 5.10 uses the shared one.
+CHILD_EHASH=/proc/sys/net/ipv4/tcp_child_ehash_entries
+if [ -w $CHILD_EHASH ]; then
+	echo 256 > $CHILD_EHASH
+	setup_ns A || exit 1
+	echo 0 > $CHILD_EHASH
+else
+	echo "# no tcp_child_ehash_entries: churn in the shared ehash"
+	setup_ns A || exit 1
+fi
+setup_ns C F || exit 1
+check_churn
+log_test $? "under connect/accept/RST and listen/close churn, every read: CLOSE 0, LISTEN exact"
+
+start_bg pl ip netns exec "$F" "$HERE/readers" listen 600 20000
+wait_listen "$F" 600 || echo "# the 600 listeners did not come up"
+check_walks
+log_test $? "one read of any size walks the tables once (ports, all, tcpstates)"
+NOBODY="setpriv --reuid 65534 --regid 65534 --clear-groups --"
+flood_cost /proc/tcpstates_ports ip netns exec "$F" $NOBODY
+log_test $? "$READERS unprivileged readers of /proc/tcpstates_ports: kernel memory bounded"
+hold_cost "$F" /proc/tcpstates_ports
+log_test $? "$READERS unprivileged opens of /proc/tcpstates_ports held: memory bounded"
+flood_cost /proc/tcpstates ip netns exec "$F" $NOBODY
+log_test $? "$READERS unprivileged readers of /proc/tcpstates: kernel memory bounded"
+flood_cost /proc/tcpstates_all env
+log_test $? "$READERS root readers of /proc/tcpstates_all: kernel memory bounded"
+ksft_exit
