@@ -3,13 +3,20 @@
 #
 # make check: the reader's host-side tests, then every selftest inside each
 # kernel of the matrix (KERNELS, see kernels.sh) booted under QEMU.  TAP
-# per kernel; the last line is "N passed, N failed".  A kernel that cannot
-# be resolved, fetched, built for or booted counts as a failure.
+# per kernel; the last line is "N passed, N failed, N skipped".  A kernel
+# that cannot be resolved, fetched, built for or booted counts as a
+# failure, and so does a guest that did not run its whole plan: every
+# selftest it was to run must have printed a TAP plan and as many numbered
+# results as planned (selftests/run-guest.sh), counted here from the TAP.
+#
+# CHECK_PAYLOAD_EXTRA=DIR copies DIR's files into every guest's payload,
+# and GUEST_TIMEOUT (seconds, default 900 + DURATION) bounds each guest:
+# scripts/check-harness.sh uses both to prove the counting.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build
-logs=$build/logs
+logs=${CHECK_LOGS:-$build/logs}
 passed=0
 failed=0
 skipped=0
@@ -21,7 +28,7 @@ tally() {
 	local p f s
 
 	p=$(grep -cE '^ok ' "$1")
-	s=$(grep -cE '^ok .*# SKIP' "$1")
+	s=$(grep -cE '^ok .*# *SKIP' "$1")
 	f=$(grep -cE '^not ok ' "$1")
 	passed=$((passed + p - s))
 	skipped=$((skipped + s))
@@ -66,16 +73,56 @@ if [ -z "$GUEST_TESTS" ]; then
 		result 1 "host: dkms-check.sh exited $rc"
 fi
 
+# guest_problems TAPFILE: what the guest's TAP says it did not run, one
+# line each; then "planned P ran R skipped S" as the last line.  Counted
+# from the selftests' own output, not from run-guest.sh's summaries.
+guest_problems() {
+	awk '
+	/^# guest: tests/ { started = 1; for (i = 4; i <= NF; i++) list[++n] = $i; next }
+	/^# selftest: / { cur = $3; seen[cur] = 1; next }
+	/^# guest: planned / { finished = 1; cur = ""; next }
+	cur != "" && /^1\.\.[0-9]+/ { sub(/^1\.\./, "", $1); plan[cur] = $1 + 0; has[cur] = 1; next }
+	cur != "" && /^(not )?ok [0-9]+/ { ran[cur]++; if (/^ok .*# *SKIP/) skip++ }
+	END {
+		if (!started) print "the guest never started the selftests"
+		else if (!finished) print "the guest did not finish the selftests"
+		for (i = 1; i <= n; i++) {
+			t = list[i]
+			if (!seen[t]) print t ": never started"
+			else if (!has[t]) print t ": printed no TAP plan"
+			else if (ran[t] + 0 == 0) print t ": ran no test"
+			else if (ran[t] != plan[t]) print t ": ran " ran[t] + 0 " of " plan[t] " planned"
+			P += plan[t]; R += ran[t]
+		}
+		if (started && n == 0) print "the guest had no selftest to run"
+		printf "planned %d ran %d skipped %d\n", P, R, skip
+	}' "$1"
+}
+
+# vm_status RC: what vm-run.sh's exit status says, if not "the command ran".
+vm_status() {
+	case $1 in
+	0|1) ;;
+	122) echo "the kernel could not be fetched" ;;
+	123) echo "the initramfs could not be built" ;;
+	125) echo "the guest died, hung or never reported a status" ;;
+	126) echo "kernel splat" ;;
+	*) echo "vm-run.sh exited $1" ;;
+	esac
+}
+
 if ! kernels=$("$root/scripts/kernels.sh"); then
-	result 1 "resolve the kernel matrix (${KERNELS:-6.1 6.12})"
+	result 1 "resolve the kernel matrix (${KERNELS:-default})"
 	kernels=
+elif [ -z "$kernels" ]; then
+	result 1 "the kernel matrix (${KERNELS:-default}) is empty"
 fi
 
-while read -r name abi; do
+while read -r name abi tc; do
 	[ -n "$name" ] || continue
 	start=$(date +%s)
 	out=$build/$abi
-	echo "# kernel $name: $abi"
+	echo "# kernel $name: $abi ($tc toolchain)"
 	"$root/scripts/build-module.sh" "$abi" "$out" W=1 > "$logs/$abi.build" 2>&1
 	rc=$?
 	[ $rc -eq 0 ] && grep -q 'warning:' "$logs/$abi.build" && rc=1
@@ -88,27 +135,40 @@ while read -r name abi; do
 	mkdir -p "$pl"
 	cp "$out/tcpstates.ko" "$pl/"
 	cp "$root"/selftests/{run-guest.sh,lib.sh,rmmod.sh,tunables.sh,allns.sh} "$pl/"
-	cp "$root"/selftests/{stress.sh,compare_ss.sh,modprobe.sh} "$pl/"
+	cp "$root"/selftests/{stress.sh,compare_ss.sh,modprobe.sh,hardening.sh,listeners.sh} "$pl/"
 	cp "$root/scripts/install.sh" "$(command -v kmod)" "$pl/"
-	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once,churn} "$pl/"
+	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once,churn,readers} "$pl/"
 	cp "$root/userspace/tcpstates" "$root/userspace/tests/vm_reader.sh" \
 	   "$root/userspace/tests/sockhelper" "$pl/"
+	[ -z "${CHECK_PAYLOAD_EXTRA:-}" ] || cp -a "$CHECK_PAYLOAD_EXTRA/." "$pl/"
 
-	"$root/scripts/vm-run.sh" -m 2048 -t $((900 + DURATION)) -l "$logs/$abi" \
+	"$root/scripts/vm-run.sh" -m 2048 -t "${GUEST_TIMEOUT:-$((900 + DURATION))}" -l "$logs/$abi" \
 		"$abi" "$pl" "TESTS='$GUEST_TESTS' DURATION=$DURATION ./run-guest.sh" \
 		> "$logs/$abi.tap" 2> "$logs/$abi.err"
 	rc=$?
 	cat "$logs/$abi.tap" "$logs/$abi.err"
 	tally "$logs/$abi.tap"
-	# 0 or 1: the guest ran every test and shut down without a splat.
-	[ $rc -le 1 ]
-	result $? "$name: guest booted, ran the selftests, no kernel splat"
+
+	# Did the guest run everything it was to run?  A kernel that did not
+	# boot, or a selftest that stopped early, is a failure, whatever the
+	# results that did come out say.
+	problems=$(guest_problems "$logs/$abi.tap")
+	counts=$(echo "$problems" | tail -n 1)
+	problems=$(echo "$problems" | sed '$d')
+	why=$(vm_status $rc)
+	if [ $rc -eq 1 ] && ! grep -q '^not ok' "$logs/$abi.tap"; then
+		why="the guest exited 1 without a failing result"
+	fi
+	[ -z "$why" ] || problems=$(printf '%s\n%s' "$why" "$problems")
+	problems=$(echo "$problems" | sed '/^$/d')
+	if [ -z "$problems" ]; then
+		result 0 "$name: guest booted, $counts (every selftest's full plan), no kernel splat"
+	else
+		echo "$problems" | sed "s/^/# $name: /"
+		result 1 "$name: the guest did not run its full plan: $(echo "$problems" | head -n 1) ($counts)"
+	fi
 	echo "# kernel $name: $(($(date +%s) - start)) s"
 done <<< "$kernels"
 
-if [ $skipped -gt 0 ]; then
-	echo "$passed passed, $failed failed, $skipped skipped"
-else
-	echo "$passed passed, $failed failed"
-fi
+echo "$passed passed, $failed failed, $skipped skipped"
 [ $failed -eq 0 ]

@@ -10,7 +10,8 @@
  *   readers flood FILE N SECONDS   N processes open, read, close in a loop
  *   readers hold FILE N            N processes open and read one byte,
  *                                  print "ready", hold until killed
- *   readers listen N PORT          N IPv4 listeners from PORT, "ready"
+ *   readers listen N PORT [6]      N listeners from PORT, "ready"; with
+ *                                  6, IPv6 and two SO_REUSEPORT per port
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -215,17 +216,32 @@ static int hold(const char *path, int n)
 	return 0;
 }
 
-static int listeners(int n, int port)
+static int listen_on(int family, int port, bool reuse)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd;
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(port),
+				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct sockaddr_in a4 = { .sin_family = AF_INET,
+				  .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(family, SOCK_STREAM, 0), on = 1;
 
+	if (fd < 0)
+		return -1;
+	if (reuse)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+	if (family == AF_INET6 ?
+	    bind(fd, (struct sockaddr *)&a6, sizeof(a6)) :
+	    bind(fd, (struct sockaddr *)&a4, sizeof(a4)))
+		return -1;
+	return listen(fd, 16);
+}
+
+static int listeners(int n, int port, bool v6)
+{
 	for (int i = 0; i < n; i++) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		a.sin_port = htons(port + i);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-		    listen(fd, 16)) {
+		if (listen_on(v6 ? AF_INET6 : AF_INET, port + i, v6) ||
+		    (v6 && listen_on(AF_INET6, port + i, true))) {
 			perror("readers: listen");
 			return 1;
 		}
@@ -246,8 +262,9 @@ int main(int argc, char **argv)
 		return spawn(atoi(argv[3]), flood_one, argv[2], atoi(argv[4]));
 	if (argc == 4 && !strcmp(argv[1], "hold"))
 		return hold(argv[2], atoi(argv[3]));
-	if (argc == 4 && !strcmp(argv[1], "listen"))
-		return listeners(atoi(argv[2]), atoi(argv[3]));
+	if (argc >= 4 && !strcmp(argv[1], "listen"))
+		return listeners(atoi(argv[2]), atoi(argv[3]),
+				 argc > 4 && !strcmp(argv[4], "6"));
 	fprintf(stderr, "usage: readers check|flood|hold|listen ...\n");
 	return 2;
 }
