@@ -7,6 +7,7 @@
 #   make demo             boot a Debian kernel with the module and show it
 #   make check            install deps, host tests, selftests in every kernel
 #   make check-debug      the same in a lockdep/KASAN/kmemleak 6.12 kernel
+#   make check-harness    prove make check fails a kernel that did not run
 #   make lint             checkpatch --strict, sparse, W=1
 #   make stress           the stress test alone, DURATION seconds per kernel
 #   make bench            tcpstates against ss, netstat, /proc/net/tcp, sock_diag
@@ -15,8 +16,9 @@
 #   make deps             what the above need, on a fresh Debian 12
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
-# KERNELS (default: 6.1 6.12, plus debug once built) selects the matrix:
-# see scripts/kernels.sh.
+# KERNELS selects the matrix (scripts/kernels.sh): default is 5.10 6.1
+# 6.12 sid, plus debug once built; KERNELS=next is experimental's -rc
+# alone, KERNELS="default next" both.
 
 all: module userspace
 
@@ -38,6 +40,10 @@ check: deps
 # Build the lockdep/KASAN/kmemleak kernel (cached) and run every test in it.
 check-debug: deps
 	KERNELS=debug scripts/check.sh
+
+# check.sh against kernels that are broken on purpose: it must fail them.
+check-harness: deps
+	scripts/check-harness.sh
 
 # Only build it: make check then includes it in the matrix.
 debug-kernel: deps
@@ -76,5 +82,5 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all module userspace selftests deps check check-debug debug-kernel lint demo bench stress install uninstall \
+.PHONY: all module userspace selftests deps check check-debug check-harness debug-kernel lint demo bench stress install uninstall \
 	dkms-install dkms-remove clean distclean

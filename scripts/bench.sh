@@ -100,7 +100,7 @@ kernels=$(KERNELS=${BENCH_KERNELS:-6.12} "$root/scripts/kernels.sh")
 } > "$raw"
 
 status=0
-while read -r name abi; do
+while read -r name abi _; do
 	echo "# bench: building tcpstates.ko for $abi"
 	"$root/scripts/build-module.sh" "$abi" "$out/$abi"
 

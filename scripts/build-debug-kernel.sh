@@ -9,13 +9,18 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=kernel-lib.sh
+. "$here/kernel-lib.sh"
 cached_only=0
 if [ "$1" = --cached ]; then
 	# Print the release only if it is built already; build nothing.
 	cached_only=1
 	shift
 fi
-cache=$1
+# Absolute: kbuild runs in the tree, and a relative INSTALL_MOD_PATH
+# would install the modules inside it (make debug-kernel passes
+# build/kernels), where fetch-kernel.sh and vm-run.sh never look.
+cache=$(realpath -m "$1")
 frag=$here/debug-kernel.config
 tarball=/usr/src/linux-source-6.12.tar.xz
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
@@ -46,15 +51,26 @@ if [ ! -f "$dir/.built" ]; then
 	start=$(date +%s)
 	make -s -C "$src" -j"$(nproc)" bzImage modules >&2
 	rel=$(make -s -C "$src" kernelrelease)
-	make -s -C "$src" INSTALL_MOD_PATH="$dir/root" modules_install >&2
 	mkdir -p "$dir/root/boot"
 	cp "$src/arch/x86/boot/bzImage" "$dir/root/boot/vmlinuz-$rel"
 	echo "$rel" > "$dir/release"
 	echo "build-debug-kernel: built $rel in $(($(date +%s) - start)) s" >&2
 	touch "$dir/.built"
 fi
-# vm-run.sh and fetch-kernel.sh find kernels as CACHE/ABI/root.
 rel=$(cat "$dir/release")
+# The modules the guests load: installed here, and again if a cache from
+# before the fix above has none where vm-run.sh looks.
+if ! kernel_module "$dir/root" "$rel" drivers/net/veth > /dev/null; then
+	rm -rf "$dir/root/lib/modules"
+	make -s -C "$src" INSTALL_MOD_PATH="$dir/root" modules_install >&2
+	for m in net/ipv4/inet_diag net/ipv4/tcp_diag drivers/net/veth drivers/net/dummy; do
+		kernel_module "$dir/root" "$rel" "$m" > /dev/null || {
+			echo "build-debug-kernel: $m missing from $dir/root after modules_install" >&2
+			exit 1
+		}
+	done
+fi
+# vm-run.sh and fetch-kernel.sh find kernels as CACHE/ABI/root.
 ln -sfn "$(basename "$dir")" "$cache/$rel"
 touch "$dir/.unpacked"
 echo "$rel"

@@ -2,24 +2,26 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # build-module.sh ABI OUTDIR [MAKEFLAGS...]: build tcpstates.ko against the
-# installed headers of kernel ABI, in a copy of the sources under OUTDIR
-# (kbuild builds in the source tree; one copy per kernel keeps them apart).
+# headers of kernel ABI with that kernel's toolchain (scripts/kernel-lib.sh:
+# this machine's gcc for bookworm's kernels and the debug kernel, the
+# bullseye or sid chroot for 5.10 and 7.x), in a copy of the sources under
+# OUTDIR (kbuild builds in the source tree; one copy per kernel keeps them
+# apart).  OUTDIR must be under build/ for a chroot toolchain, which sees
+# build/ at the same path.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=kernel-lib.sh
+. "$here/kernel-lib.sh"
 abi=$1
-out=$2
+out=$(realpath -m "$2")
 shift 2
-kdir=/usr/src/linux-headers-$abi
-# The debug kernel is built here, not packaged: its own tree.
-[ -f "$kdir/Makefile" ] || kdir=$here/../build/kernels/$abi/src
 
-if [ ! -f "$kdir/Makefile" ]; then
-	echo "build-module.sh: no headers for $abi in $kdir (make deps)" >&2
-	exit 1
-fi
+tc=$(kernel_toolchain "$abi") || exit 1
+echo "build-module.sh: $abi with the $tc toolchain"
 rm -rf "$out/src"
 mkdir -p "$out/src"
 cp -a "$here/../module" "$here/../include" "$out/src/"
-make -s -C "$kdir" M="$out/src/module" "$@" modules
+rm -f "$out/tcpstates.ko"
+kernel_make "$abi" "$out/src/module" -s "$@" modules
 cp "$out/src/module/tcpstates.ko" "$out/tcpstates.ko"

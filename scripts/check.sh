@@ -78,6 +78,7 @@ fi
 # from the selftests' own output, not from run-guest.sh's summaries.
 guest_problems() {
 	awk '
+	{ sub(/\r$/, "") }	# the guest writes through a tty: CRLF
 	/^# guest: tests/ { started = 1; for (i = 4; i <= NF; i++) list[++n] = $i; next }
 	/^# selftest: / { cur = $3; seen[cur] = 1; next }
 	/^# guest: planned / { finished = 1; cur = ""; next }

@@ -9,7 +9,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build
-read -r name abi < <(KERNELS=${DEMO_KERNEL:-6.12} "$root/scripts/kernels.sh")
+read -r name abi _ < <(KERNELS=${DEMO_KERNEL:-6.12} "$root/scripts/kernels.sh")
 
 echo "# building tcpstates.ko for $abi and the reader"
 "$root/scripts/build-module.sh" "$abi" "$build/$abi"

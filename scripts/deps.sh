@@ -3,16 +3,22 @@
 #
 # Install everything make check, make lint and make demo need on a fresh
 # Debian 12 machine, idempotently: tools, the headers of every kernel of
-# the matrix (resolved from apt metadata), and linux-source, from which
-# the kselftest harness and checkpatch are unpacked into build/.
+# the matrix (KERNELS, resolved from apt metadata by scripts/kernels.sh),
+# and linux-source, from which the kselftest harness and checkpatch are
+# unpacked into build/.
+#
+# Headers go where each kernel's toolchain is (scripts/kernel-lib.sh):
+# bookworm's onto this machine with apt-get, bullseye's (5.10) and sid's
+# and experimental's (7.x) into cached debootstrap chroots under
+# build/chroot (scripts/chroot.sh), created here on first use.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 build=$here/../build
 
 PKGS="build-essential qemu-system-x86 busybox-static cpio dwarves iproute2
-net-tools util-linux procps kmod xz-utils sparse python3 prometheus man-db
-groff-base dkms
+net-tools util-linux procps kmod xz-utils zstd sparse python3 prometheus
+man-db groff-base dkms debootstrap debian-archive-keyring
 linux-source-6.1 linux-source-6.12 bc flex bison libelf-dev libssl-dev"
 
 SUDO=
@@ -39,7 +45,7 @@ apt_install() {
 }
 
 # Fresh package lists: kernel ABI names move as Debian updates.
-if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages' -mmin -360 2>/dev/null)" ]; then
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -360 2>/dev/null)" ]; then
 	$SUDO apt-get update -q >/dev/null
 fi
 
@@ -47,10 +53,28 @@ fi
 apt_install $PKGS
 
 kernels=$("$here/kernels.sh")
-# The debug kernel is built here, with its own tree: no package.
-hdrs=$(echo "$kernels" | awk '$1 != "debug" { print "linux-headers-" $2 }')
-# shellcheck disable=SC2086
-apt_install $hdrs
+echo "$kernels" | sed 's/^/deps: kernel /'
+# headers TOOLCHAIN: the linux-headers packages of that toolchain's kernels.
+headers() {
+	echo "$kernels" | awk -v tc="$1" '$3 == tc { print "linux-headers-" $2 }'
+}
+# shellcheck disable=SC2046
+apt_install $(headers bookworm)
+
+# The chroots: both at once when both are new (each is mostly waiting
+# for the network and dpkg).  The debug kernel has its own tree.
+pids=
+for suite in bullseye sid; do
+	[ -n "$(headers "$suite")" ] || continue
+	# shellcheck disable=SC2046
+	"$here/chroot.sh" ensure "$suite" $(headers "$suite") &
+	pids+=" $!"
+done
+status=0
+for p in $pids; do
+	wait "$p" || status=1
+done
+[ $status -eq 0 ] || { echo "deps: a build chroot could not be made" >&2; exit 1; }
 
 # The kselftest harness and checkpatch, from the newest linux-source.
 src=$build/linux-source

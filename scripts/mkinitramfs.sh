@@ -13,6 +13,8 @@ kroot=$2
 abi=$3
 payload=$4
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=kernel-lib.sh
+. "$here/kernel-lib.sh"
 
 # Host tools the selftests use, beside busybox's applets.
 TOOLS="bash ip ss netstat setpriv unshare nsenter sysctl timeout"
@@ -20,6 +22,8 @@ TOOLS="bash ip ss netstat setpriv unshare nsenter sysctl timeout"
 KMODS="net/ipv4/inet_diag net/ipv4/tcp_diag drivers/net/veth drivers/net/dummy"
 
 root=$(mktemp -d)
+# mktemp makes it 0700: the guest's / must be searchable by every uid.
+chmod 0755 "$root"
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{usr/bin,usr/sbin,usr/lib,usr/lib64,proc,sys,dev,run,tmp,etc,var,lib/modules/extra,opt}
@@ -59,18 +63,39 @@ done
 # busybox's); the tests' shell, system() included, must be bash.
 ln -sf bash "$root/usr/bin/sh"
 
-mods=$kroot/lib/modules/$abi/kernel
+# The modules and what they depend on, dependencies first, decompressed
+# (the guest's busybox insmod takes plain .ko).  A module the kernel has
+# built in needs nothing.  Either layout: /lib/modules or /usr/lib/modules.
+moddir=$(kernel_moddir "$kroot" "$abi") || {
+	echo "mkinitramfs.sh: no module tree for $abi in $kroot" >&2
+	exit 1
+}
 : > "$root/lib/modules/extra/order"
+# add_module PATH: PATH is relative to kernel/, without suffix.
+add_module() {
+	local f name dep
+
+	f=$(kernel_module "$kroot" "$abi" "$1") || {
+		echo "mkinitramfs.sh: $1 is neither a module nor built in for $abi ($moddir)" >&2
+		return 1
+	}
+	[ "$f" != builtin ] || return 0
+	name=$(basename "$1")
+	[ ! -e "$root/lib/modules/extra/$name.ko" ] || return 0
+	for dep in $(modinfo -F depends "$f" | tr ',' ' '); do
+		add_module "$(find "$moddir/kernel" -name "$dep.ko*" -printf '%P\n' |
+			head -n 1 | sed 's/\.ko.*$//')" || return 1
+	done
+	case "$f" in
+	*.ko) cp "$f" "$root/lib/modules/extra/$name.ko" ;;
+	*.ko.xz) xz -dc "$f" > "$root/lib/modules/extra/$name.ko" ;;
+	*.ko.zst) zstd -qdc "$f" > "$root/lib/modules/extra/$name.ko" ;;
+	*.ko.gz) gzip -dc "$f" > "$root/lib/modules/extra/$name.ko" ;;
+	esac
+	echo "$name" >> "$root/lib/modules/extra/order"
+}
 for m in $KMODS; do
-	if [ -f "$mods/$m.ko" ]; then
-		cp "$mods/$m.ko" "$root/lib/modules/extra/"
-	elif [ -f "$mods/$m.ko.xz" ]; then
-		xz -dc "$mods/$m.ko.xz" > "$root/lib/modules/extra/$(basename "$m").ko"
-	else
-		echo "mkinitramfs.sh: $m not found in $mods" >&2
-		exit 1
-	fi
-	basename "$m" >> "$root/lib/modules/extra/order"
+	add_module "$m" || exit 1
 done
 
 cp -a "$payload" "$root/opt/tcpstates"

@@ -12,6 +12,14 @@
 # RCU stall, soft lockup, kmemleak) fails the run, as does a guest that
 # crashes, hangs past the timeout or cannot be fetched or booted.
 #
+# Exit status: COMMAND's (0 or 1 for run-guest.sh) when the guest ran it
+# to the end without a splat; otherwise one of
+#   122  the kernel could not be fetched or unpacked
+#   123  the initramfs could not be built (a module the tests need is missing)
+#   125  the guest died, hung or never reported COMMAND's status
+#   126  a kernel splat
+# so that only 0 and 1 mean "the command ran".
+#
 #   -t SECONDS   hard timeout for the whole guest (default 900)
 #   -m MB        guest memory (default 1024)
 #   -a ARGS      arguments for insmod tcpstates.ko
@@ -58,11 +66,18 @@ SPLATS+='detected stalls? on CPUs|self-detected stall|rcu_.*stall|'
 SPLATS+='soft lockup|hard LOCKUP|blocked for more than|'
 SPLATS+='sleeping function called from invalid context|list_(add|del) corruption'
 
+# shellcheck source=kernel-lib.sh
+. "$here/kernel-lib.sh"
 "$here/fetch-kernel.sh" "$abi" "$CACHE" || {
 	echo "vm-run: cannot fetch kernel $abi" >&2
-	exit 1
+	exit 122
 }
 kroot=$CACHE/$abi/root
+# /boot/vmlinuz-ABI, or /usr/lib/modules/ABI/vmlinuz (7.x packages).
+image=$(kernel_image "$kroot" "$abi") || {
+	echo "vm-run: no kernel image for $abi in $kroot" >&2
+	exit 122
+}
 
 work=$(mktemp -d)
 cleanup() {
@@ -80,14 +95,17 @@ mkdir "$work/payload"
 cp -a "$payload/." "$work/payload/"
 printf '%s\n' "$cmd" > "$work/payload/cmd"
 printf '%s\n' "$args" > "$work/payload/insmod-args"
-"$here/mkinitramfs.sh" "$work/initrd" "$kroot" "$abi" "$work/payload" || exit 1
+"$here/mkinitramfs.sh" "$work/initrd" "$kroot" "$abi" "$work/payload" || {
+	echo "vm-run: cannot build the initramfs for $abi" >&2
+	exit 123
+}
 
 : > "$work/kernel.log"
 : > "$work/out.log"
 timeout --foreground -k 5 "$timeout" \
 	qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m "$mem" \
 	-nodefaults -display none -no-reboot \
-	-kernel "$kroot/boot/vmlinuz-$abi" -initrd "$work/initrd" \
+	-kernel "$image" -initrd "$work/initrd" \
 	-append "console=ttyS0,115200 panic_on_warn=1 panic=-1 oops=panic mitigations=off tcpstates_vm.load=$load" \
 	-serial "file:$work/kernel.log" -serial "file:$work/out.log" &
 qpid=$!
