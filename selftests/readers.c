@@ -70,7 +70,7 @@ static int col(char **tok, int n, const char *name)
 static int check_once(const char *path, long listeners, const char *inum)
 {
 	bool plain = !strcmp(path, "/proc/tcpstates");
-	bool ports = strstr(path, "_ports") != NULL;
+	bool ports = strstr(path, "_ports");
 	int ntok, hdr_n = 0, c_close = -1, c_listen = -1, first = -1;
 	long listen = 0, rows_listen = 0;
 	char *line, *next, *tok[MAX_TOK];
