@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 #
 # Sourced by the scripts that build for, fetch or boot a kernel of the
 # matrix: where a kernel's headers are, which toolchain builds against
