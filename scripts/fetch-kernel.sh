@@ -57,6 +57,8 @@ download() {
 
 tmp=$dir.new
 rm -rf "$dir" "$tmp"
+# Nothing half-unpacked stays behind (moved to $dir when complete).
+trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/debs"
 cd "$tmp/debs"
 if ! download "linux-image-$abi"; then
