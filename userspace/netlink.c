@@ -30,29 +30,13 @@
 typedef void (*ts_diag_fn)(const struct inet_diag_msg *m, unsigned int fam,
 			   void *ctx);
 
-/* One socket of a --ports dump. */
-struct ts_sock {
-	unsigned short sport;
-	unsigned short dport;
-	unsigned int state;
-	unsigned int group;	/* port, or TS_OUT + port */
-};
-
-#define TS_OUT			(TS_MAX_PORT + 1)
-
-struct ts_socks {
-	struct ts_sock *v;
-	size_t n;
-	size_t cap;
-	bool nomem;
-};
-
 static const int ts_families[TCPSTATES_NR_FAMILIES] = {
 	[TCPSTATES_IPV4] = AF_INET,
 	[TCPSTATES_IPV6] = AF_INET6,
 };
 
-static int diag_request(int fd, int family, unsigned int seq)
+static int diag_request(int fd, int family, unsigned int seq,
+			unsigned int states)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -67,7 +51,7 @@ static int diag_request(int fd, int family, unsigned int seq)
 		.req = {
 			.sdiag_family = family,
 			.sdiag_protocol = IPPROTO_TCP,
-			.idiag_states = ~0U,	/* incl. request and timewait */
+			.idiag_states = states,
 		},
 	};
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -126,13 +110,13 @@ static int diag_batch(const struct nlmsghdr *h, ssize_t len,
 }
 
 static int diag_dump(int fd, unsigned int fam, unsigned int seq,
-		     ts_diag_fn fn, void *ctx)
+		     unsigned int states, ts_diag_fn fn, void *ctx)
 {
 	static long buf[8192];	/* long: aligned for struct nlmsghdr */
 	ssize_t len;
 	int ret;
 
-	ret = diag_request(fd, ts_families[fam], seq);
+	ret = diag_request(fd, ts_families[fam], seq, states);
 	while (!ret) {
 		len = recv(fd, buf, sizeof(buf), 0);
 		if (len < 0 && errno == EINTR)
@@ -145,10 +129,18 @@ static int diag_dump(int fd, unsigned int fam, unsigned int seq,
 	return ret < 0 ? ret : 0;
 }
 
-static int diag_all(ts_diag_fn fn, void *ctx)
+/*
+ * Dump the sockets in @states (TS_BIT(state) bits; ~0U: every socket,
+ * request and timewait socks included).  A timewait sock is matched by
+ * its substate, so FIN_WAIT2 also asks for the orphans' timewait socks.
+ */
+static int diag_all(unsigned int states, ts_diag_fn fn, void *ctx)
 {
 	unsigned int fam, seq = 1;
 	int fd, ret = 0;
+
+	if (states & TS_BIT(TCP_SYN_RECV))
+		states |= TS_BIT(TS_NEW_SYN_RECV);
 
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	if (fd < 0) {
@@ -157,7 +149,7 @@ static int diag_all(ts_diag_fn fn, void *ctx)
 		return -1;
 	}
 	for (fam = 0; fam < TCPSTATES_NR_FAMILIES && !ret; fam++) {
-		ret = diag_dump(fd, fam, seq++, fn, ctx);
+		ret = diag_dump(fd, fam, seq++, states, fn, ctx);
 		/* Without IPv6 there is nothing to count for it. */
 		if (fam == TCPSTATES_IPV6 && (ret == -ENOENT || ret == -EAFNOSUPPORT))
 			ret = 0;
@@ -307,7 +299,7 @@ int ts_read_netlink(struct ts_sample *s)
 
 	for (i = 0; i < TS_DUMP_RETRIES; i++) {
 		memset(s, 0, sizeof(*s));
-		ret = diag_all(diag_count, s);
+		ret = diag_all(~0U, diag_count, s);
 		if (ret != TS_EINTR_DUMP)
 			break;
 	}
@@ -324,7 +316,7 @@ int ts_read_netlink(struct ts_sample *s)
 	return read_counters(s);
 }
 
-/* ---- --ports ---- */
+/* ---- --ports and --processes ---- */
 
 static void diag_collect(const struct inet_diag_msg *m, unsigned int fam,
 			 void *ctx)
@@ -333,7 +325,6 @@ static void diag_collect(const struct inet_diag_msg *m, unsigned int fam,
 	unsigned int state = diag_state(m);
 	struct ts_sock *v;
 
-	(void)fam;
 	if (!state || ss->nomem)
 		return;
 	if (ss->n == ss->cap) {
@@ -345,46 +336,23 @@ static void diag_collect(const struct inet_diag_msg *m, unsigned int fam,
 		}
 		ss->v = v;
 	}
-	ss->v[ss->n].sport = ntohs(m->id.idiag_sport);
-	ss->v[ss->n].dport = ntohs(m->id.idiag_dport);
-	ss->v[ss->n++].state = state;
-}
-
-static int dump_socks(struct ts_socks *ss)
-{
-	unsigned int i;
-	int ret;
-
-	for (i = 0; i < TS_DUMP_RETRIES; i++) {
-		ss->n = 0;
-		ret = diag_all(diag_collect, ss);
-		if (ret != TS_EINTR_DUMP)
-			break;
-	}
-	if (ret == TS_EINTR_DUMP)
-		ts_err("sock_diag dump kept being interrupted by socket churn; retry");
-	else if (!ret && ss->nomem)
-		ts_err("sock_diag dump: out of memory");
-	return ret || ss->nomem ? -1 : 0;
-}
-
-static int group_cmp(const void *a, const void *b)
-{
-	const struct ts_sock *x = a, *y = b;
-
-	return x->group < y->group ? -1 : x->group > y->group;
+	v = &ss->v[ss->n++];
+	memset(v, 0, sizeof(*v));
+	v->inode = m->idiag_inode;
+	v->sport = ntohs(m->id.idiag_sport);
+	v->dport = ntohs(m->id.idiag_dport);
+	v->state = state;
+	v->fam = fam;
 }
 
 /*
  * Group the sockets as the module does: "in" by local port if a listener
- * has that port, else "out" by remote port.  Sorted by group, so each
- * group becomes one row, in the file's order.
+ * of either family has that port, else "out" by remote port.
  */
-static int group_socks(struct ts_socks *ss, struct ts_table *t)
+static void group_socks(struct ts_socks *ss)
 {
 	static unsigned char listening[(TS_MAX_PORT + 1) / 8];
 	struct ts_sock *k;
-	struct ts_row *r = NULL;
 	size_t i;
 
 	memset(listening, 0, sizeof(listening));
@@ -398,11 +366,63 @@ static int group_socks(struct ts_socks *ss, struct ts_table *t)
 		else
 			k->group = TS_OUT + k->dport;
 	}
+}
+
+/*
+ * Dump the sockets in @states (TS_BIT(state) bits) into @ss, each with
+ * its --ports group if @ports (then LISTEN must be in @states, or no
+ * socket is "in"), else with its state as group.  On error @ss is freed.
+ */
+int ts_dump_socks(unsigned int states, bool ports, struct ts_socks *ss)
+{
+	unsigned int i;
+	int ret;
+
+	memset(ss, 0, sizeof(*ss));
+	for (i = 0; i < TS_DUMP_RETRIES; i++) {
+		ss->n = 0;
+		ret = diag_all(states, diag_collect, ss);
+		if (ret != TS_EINTR_DUMP)
+			break;
+	}
+	if (ret == TS_EINTR_DUMP)
+		ts_err("sock_diag dump kept being interrupted by socket churn; retry");
+	else if (!ret && ss->nomem)
+		ts_err("sock_diag dump: out of memory");
+	if (ret || ss->nomem) {
+		free(ss->v);
+		ss->v = NULL;
+		return -1;
+	}
+	for (i = 0; !ports && i < ss->n; i++)
+		ss->v[i].group = ss->v[i].state;
+	if (ports)
+		group_socks(ss);
+	return 0;
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct ts_sock *x = a, *y = b;
+
+	return x->group < y->group ? -1 : x->group > y->group;
+}
+
+/* One row per group, in the module file's order; @fams: families counted. */
+static int make_rows(struct ts_socks *ss, unsigned int fams,
+		     struct ts_table *t)
+{
+	struct ts_row *r = NULL;
+	struct ts_sock *k;
+	size_t i;
+
 	if (ss->n)
 		qsort(ss->v, ss->n, sizeof(*ss->v), group_cmp);
 	for (i = 0; i < ss->n; i++) {
 		k = &ss->v[i];
-		if (!i || k->group != k[-1].group) {
+		if (!(fams & TS_BIT(k->fam)))
+			continue;
+		if (!r || ts_row_group(r) != k->group) {
 			r = ts_table_add(t);
 			if (!r)
 				return -1;
@@ -415,9 +435,9 @@ static int group_socks(struct ts_socks *ss, struct ts_table *t)
 	return 0;
 }
 
-int ts_read_ports_netlink(struct ts_table *t)
+int ts_read_ports_netlink(struct ts_table *t, unsigned int fams)
 {
-	struct ts_socks ss = { 0 };
+	struct ts_socks ss;
 	struct stat st;
 	int ret;
 
@@ -430,15 +450,14 @@ int ts_read_ports_netlink(struct ts_table *t)
 		return -1;
 	}
 	t->netns = st.st_ino;
-	ret = dump_socks(&ss);
-	if (!ret && group_socks(&ss, t)) {
-		ts_err("sock_diag: out of memory");
-		ret = -1;
-	}
-	free(ss.v);
+	if (ts_dump_socks(~0U, true, &ss))
+		return -1;
+	ret = make_rows(&ss, fams, t);
 	if (ret) {
+		ts_err("sock_diag: out of memory");
 		free(t->rows);
 		t->rows = NULL;
 	}
+	free(ss.v);
 	return ret;
 }

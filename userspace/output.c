@@ -10,13 +10,20 @@
 
 #include "tcpstates.h"
 
+/* Which samples have a metric. */
+enum ts_need {
+	TS_ANY,
+	TS_SCAN,	/* module only: the module's own scan cost */
+	TS_RESTARTS,	/* newer modules only */
+};
+
 struct ts_metric {
 	const char *group;	/* JSON object holding the key, or NULL */
 	const char *key;	/* JSON key */
 	const char *prom;	/* Prometheus metric name */
 	const char *help;
-	bool counter;		/* monotonic: Prometheus counter */
-	bool scan;		/* module only: the module's own scan cost */
+	const char *rate;	/* counters: name of the per-second rate */
+	enum ts_need need;
 	bool ns;		/* nanoseconds, exported as seconds */
 	size_t off;		/* offset of the value in struct ts_sample */
 };
@@ -26,28 +33,34 @@ struct ts_metric {
 static const struct ts_metric ts_metrics[] = {
 	{ "time_wait", "count", "tcpstates_time_wait_sockets",
 	  "TIME_WAIT sockets charged against the limit (kernel tw_count).",
-	  false, false, false, TS_OFF(tw_count) },
+	  NULL, TS_ANY, false, TS_OFF(tw_count) },
 	{ "time_wait", "limit", "tcpstates_time_wait_limit",
 	  "Maximum TIME_WAIT sockets (net.ipv4.tcp_max_tw_buckets).",
-	  false, false, false, TS_OFF(max_tw_buckets) },
+	  NULL, TS_ANY, false, TS_OFF(max_tw_buckets) },
 	{ "time_wait", "overflow", "tcpstates_time_wait_overflow_total",
 	  "TIME_WAIT sockets not created because the limit was hit.",
-	  true, false, false, TS_OFF(tw_overflow) },
+	  "tw_overflow", TS_ANY, false, TS_OFF(tw_overflow) },
 	{ NULL, "listen_overflows", "tcpstates_listen_overflows_total",
 	  "Connections dropped because a listen queue was full.",
-	  true, false, false, TS_OFF(listen_overflows) },
+	  "listen_overflows", TS_ANY, false, TS_OFF(listen_overflows) },
 	{ NULL, "listen_drops", "tcpstates_listen_drops_total",
 	  "Connections dropped by listening sockets for any reason.",
-	  true, false, false, TS_OFF(listen_drops) },
+	  "listen_drops", TS_ANY, false, TS_OFF(listen_drops) },
 	{ NULL, "syncookies_sent", "tcpstates_syncookies_sent_total",
 	  "SYN cookies sent because a SYN queue was full.",
-	  true, false, false, TS_OFF(syncookies_sent) },
+	  "syncookies_sent", TS_ANY, false, TS_OFF(syncookies_sent) },
 	{ "scan", "buckets", "tcpstates_scan_buckets",
 	  "Hash buckets the module walked to produce this sample.",
-	  false, true, false, TS_OFF(scan_buckets) },
+	  NULL, TS_SCAN, false, TS_OFF(scan_buckets) },
 	{ "scan", "ns", "tcpstates_scan_duration_seconds",
 	  "Time the module spent walking the socket hash tables.",
-	  false, true, true, TS_OFF(scan_ns) },
+	  NULL, TS_SCAN, true, TS_OFF(scan_ns) },
+	{ "scan", "restarts", "tcpstates_scan_restarts",
+	  "Hash chains the module walked again in this sample after straying.",
+	  NULL, TS_RESTARTS, false, TS_OFF(scan_restarts) },
+	{ "scan", "incomplete", "tcpstates_scan_incomplete",
+	  "Hash buckets the module gave up on in this sample: counts may be off.",
+	  NULL, TS_RESTARTS, false, TS_OFF(scan_incomplete) },
 };
 
 #define TS_NR_METRICS	ARRAY_SIZE(ts_metrics)
@@ -70,7 +83,9 @@ static unsigned long long metric_val(const struct ts_sample *s,
 
 static bool metric_shown(const struct ts_view *v, const struct ts_metric *m)
 {
-	return !m->scan || v->cur->has_scan;
+	if (m->need == TS_SCAN)
+		return v->cur->has_scan;
+	return m->need == TS_ANY || v->cur->has_restarts;
 }
 
 static long long delta(const struct ts_view *v, int st, int fam)
@@ -79,22 +94,105 @@ static long long delta(const struct ts_view *v, int st, int fam)
 			   v->prev->sockets[st][fam]);
 }
 
+static bool fam_shown(const struct ts_view *v, int fam)
+{
+	return v->fams & TS_BIT(fam);
+}
+
+static unsigned long long fam_sum(const struct ts_view *v,
+				  const unsigned long long *cnt)
+{
+	unsigned long long sum = 0;
+	int fam;
+
+	for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++)
+		if (fam_shown(v, fam))
+			sum += cnt[fam];
+	return sum;
+}
+
+static double seconds(const struct timespec *ts)
+{
+	return ts->tv_sec + ts->tv_nsec / 1e9;
+}
+
+/* Per second since the previous sample; a counter that went back reset. */
+static double rate(const struct ts_view *v, const struct ts_metric *m)
+{
+	unsigned long long cur = metric_val(v->cur, m);
+	unsigned long long prev = metric_val(v->prev, m);
+	double secs = seconds(&v->cur->mono) - seconds(&v->prev->mono);
+
+	if (secs <= 0)
+		return 0;
+	return (cur >= prev ? cur - prev : cur) / secs;
+}
+
+/* ISO 8601 with milliseconds: UTC as "Z", else local with its offset. */
+void ts_put_time(const struct timespec *wall, bool utc)
+{
+	char buf[32], zone[8];
+	struct tm tm;
+
+	if (utc)
+		gmtime_r(&wall->tv_sec, &tm);
+	else
+		localtime_r(&wall->tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	printf("%s.%03ld", buf, wall->tv_nsec / 1000000);
+	if (utc || !strftime(zone, sizeof(zone), "%z", &tm))
+		printf("Z");
+	else
+		printf("%.3s:%s", zone, zone + 3);
+}
+
 /* ---- table ---- */
 
-static void table_row(const struct ts_view *v, const char *name,
+/* Row @st (0: the Total row) of the per-state table. */
+static void table_row(const struct ts_view *v, const char *name, int st,
 		      const unsigned long long *cur,
 		      const unsigned long long *prev)
 {
 	int fam;
 
-	printf("%-12s %10llu %10llu %10llu", name, cur[TCPSTATES_IPV4],
-	       cur[TCPSTATES_IPV6], cur[TCPSTATES_IPV4] + cur[TCPSTATES_IPV6]);
+	printf("%-12s", name);
+	for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++)
+		if (fam_shown(v, fam))
+			printf(" %10llu", cur[fam]);
+	if (v->fams == TS_FAMS_ALL)
+		printf(" %10llu", fam_sum(v, cur));
 	for (fam = 0; v->watch && fam < TCPSTATES_NR_FAMILIES; fam++) {
+		if (!fam_shown(v, fam))
+			continue;
 		if (prev)
 			printf(" %+10lld", (long long)(cur[fam] - prev[fam]));
 		else
 			printf(" %10s", "-");
 	}
+	if (v->procs && st) {
+		printf("  ");
+		ts_print_procs(TS_FMT_TABLE, v->procs, st);
+	}
+	printf("\n");
+}
+
+static void table_header(const struct ts_view *v)
+{
+	static const char * const names[] = { "IPv4", "IPv6" };
+	static const char * const dnames[] = { "dIPv4", "dIPv6" };
+	int fam;
+
+	printf("%-12s", "State");
+	for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++)
+		if (fam_shown(v, fam))
+			printf(" %10s", names[fam]);
+	if (v->fams == TS_FAMS_ALL)
+		printf(" %10s", "Total");
+	for (fam = 0; v->watch && fam < TCPSTATES_NR_FAMILIES; fam++)
+		if (fam_shown(v, fam))
+			printf(" %10s", dnames[fam]);
+	if (v->procs)
+		printf("  Processes");
 	printf("\n");
 }
 
@@ -114,6 +212,30 @@ static void table_footer(const struct ts_sample *s)
 	if (s->has_scan)
 		printf(", scan %llu buckets in %llu ns", s->scan_buckets,
 		       s->scan_ns);
+	if (s->has_restarts && s->scan_restarts)
+		printf(", %llu chains walked again", s->scan_restarts);
+	if (s->has_restarts && s->scan_incomplete)
+		printf(", %llu buckets incomplete: counts may be off",
+		       s->scan_incomplete);
+	printf("\n");
+}
+
+/* "Overflows: tw_overflow 7, ..." and in watch mode each one's rate. */
+static void table_counters(const struct ts_view *v)
+{
+	const char *sep = "Overflows: ";
+	unsigned int i;
+
+	for (i = 0; i < TS_NR_METRICS; i++) {
+		const struct ts_metric *m = &ts_metrics[i];
+
+		if (!m->rate)
+			continue;
+		printf("%s%s %llu", sep, m->rate, metric_val(v->cur, m));
+		if (v->prev)
+			printf(" (%.1f/s)", rate(v, m));
+		sep = ", ";
+	}
 	printf("\n");
 }
 
@@ -122,34 +244,37 @@ static void print_table(const struct ts_view *v)
 	const struct ts_sample *s = v->cur;
 	int st;
 
-	if (!v->no_header) {
-		printf("%-12s %10s %10s %10s", "State", "IPv4", "IPv6",
-		       "Total");
-		if (v->watch)
-			printf(" %10s %10s", "dIPv4", "dIPv6");
+	if (v->watch) {
+		printf("Time: ");
+		ts_put_time(&s->wall, false);
 		printf("\n");
 	}
+	if (!v->no_header)
+		table_header(v);
 	for (st = 1; st < TCPSTATES_NR_STATES; st++)
 		if (v->show[st])
-			table_row(v, tcpstates_state_names[st],
+			table_row(v, tcpstates_state_names[st], st,
 				  s->sockets[st],
 				  v->prev ? v->prev->sockets[st] : NULL);
-	table_row(v, "Total", s->total, v->prev ? v->prev->total : NULL);
+	table_row(v, "Total", 0, s->total, v->prev ? v->prev->total : NULL);
 	table_tw(s);
-	printf("Overflows: tw_overflow %llu, listen_overflows %llu, ",
-	       s->tw_overflow, s->listen_overflows);
-	printf("listen_drops %llu, syncookies_sent %llu\n",
-	       s->listen_drops, s->syncookies_sent);
+	table_counters(v);
 	table_footer(s);
 }
 
 /* ---- JSON ---- */
 
-static void json_family(const unsigned long long *fam)
+/* {"ipv4":N,"ipv6":N,"total":N}, with the shown families only */
+static void json_family(const struct ts_view *v,
+			const unsigned long long *cnt)
 {
-	printf("{\"ipv4\":%llu,\"ipv6\":%llu,\"total\":%llu}",
-	       fam[TCPSTATES_IPV4], fam[TCPSTATES_IPV6],
-	       fam[TCPSTATES_IPV4] + fam[TCPSTATES_IPV6]);
+	int fam;
+
+	printf("{");
+	for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++)
+		if (fam_shown(v, fam))
+			printf("\"%s\":%llu,", ts_family_names[fam], cnt[fam]);
+	printf("\"total\":%llu}", fam_sum(v, cnt));
 }
 
 static void json_states(const struct ts_view *v)
@@ -162,11 +287,27 @@ static void json_states(const struct ts_view *v)
 		if (!v->show[st])
 			continue;
 		printf("%s\"%s\":", sep, tcpstates_state_names[st]);
-		json_family(v->cur->sockets[st]);
+		json_family(v, v->cur->sockets[st]);
 		sep = ",";
 	}
 	printf("},\"total\":");
-	json_family(v->cur->total);
+	json_family(v, v->cur->total);
+}
+
+static void json_procs(const struct ts_view *v)
+{
+	const char *sep = "";
+	int st;
+
+	printf(",\"processes\":{");
+	for (st = 1; st < TCPSTATES_NR_STATES; st++) {
+		if (!v->show[st])
+			continue;
+		printf("%s\"%s\":", sep, tcpstates_state_names[st]);
+		ts_print_procs(TS_FMT_JSON, v->procs, st);
+		sep = ",";
+	}
+	printf("}");
 }
 
 /* Scalars, grouped into objects by consecutive equal ts_metric.group. */
@@ -193,32 +334,75 @@ static void json_metrics(const struct ts_view *v)
 		printf("}");
 }
 
+/* {"ipv4":d,"ipv6":d}, with the shown families only */
+static void json_deltas(const struct ts_view *v, const long long *d)
+{
+	const char *sep = "";
+	int fam;
+
+	printf("{");
+	for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++) {
+		if (!fam_shown(v, fam))
+			continue;
+		printf("%s\"%s\":%lld", sep, ts_family_names[fam], d[fam]);
+		sep = ",";
+	}
+	printf("}");
+}
+
 static void json_delta(const struct ts_view *v)
 {
-	long long t4 = 0, t6 = 0, d4, d6;
-	int st;
+	long long d[TCPSTATES_NR_FAMILIES], t[TCPSTATES_NR_FAMILIES] = { 0 };
+	int st, fam;
 
 	printf(",\"delta\":{");
 	for (st = 1; st < TCPSTATES_NR_STATES; st++) {
-		d4 = delta(v, st, TCPSTATES_IPV4);
-		d6 = delta(v, st, TCPSTATES_IPV6);
-		t4 += d4;
-		t6 += d6;
-		if (v->show[st])
-			printf("\"%s\":{\"ipv4\":%lld,\"ipv6\":%lld},",
-			       tcpstates_state_names[st], d4, d6);
+		for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++) {
+			d[fam] = delta(v, st, fam);
+			t[fam] += d[fam];
+		}
+		if (!v->show[st])
+			continue;
+		printf("\"%s\":", tcpstates_state_names[st]);
+		json_deltas(v, d);
+		printf(",");
 	}
-	printf("\"total\":{\"ipv4\":%lld,\"ipv6\":%lld}}", t4, t6);
+	printf("\"total\":");
+	json_deltas(v, t);
+	printf("}");
+}
+
+static void json_rates(const struct ts_view *v)
+{
+	const char *sep = "";
+	unsigned int i;
+
+	printf(",\"interval\":%.3f,\"rates\":{",
+	       seconds(&v->cur->mono) - seconds(&v->prev->mono));
+	for (i = 0; i < TS_NR_METRICS; i++) {
+		if (!ts_metrics[i].rate)
+			continue;
+		printf("%s\"%s\":%.3f", sep, ts_metrics[i].rate,
+		       rate(v, &ts_metrics[i]));
+		sep = ",";
+	}
+	printf("}");
 }
 
 static void print_json(const struct ts_view *v)
 {
-	printf("{\"source\":\"%s\",\"netns\":%llu",
+	printf("{\"time\":\"");
+	ts_put_time(&v->cur->wall, true);
+	printf("\",\"source\":\"%s\",\"netns\":%llu",
 	       ts_source_name(v->cur->source), v->cur->netns);
 	json_states(v);
 	json_metrics(v);
-	if (v->prev)
+	if (v->procs)
+		json_procs(v);
+	if (v->prev) {
 		json_delta(v);
+		json_rates(v);
+	}
 	printf("}\n");
 }
 
@@ -236,6 +420,46 @@ void ts_put_lower(const char *name)
 		putchar(tolower((unsigned char)*name));
 }
 
+static const struct ts_label *ts_labels;
+static unsigned int ts_nlabels;
+
+/* --label: printed on every Prometheus sample, after netns. */
+void ts_set_labels(const struct ts_label *labels, unsigned int n)
+{
+	ts_labels = labels;
+	ts_nlabels = n;
+}
+
+/* A label value, escaped as the text exposition format wants. */
+static void put_label_value(const char *val)
+{
+	for (; *val; val++) {
+		if (*val == '\\' || *val == '"')
+			printf("\\%c", *val);
+		else if (*val == '\n')
+			printf("\\n");
+		else
+			putchar(*val);
+	}
+}
+
+/*
+ * Start a sample of metric @name: name{netns="N",--labels...  so that
+ * files from several namespaces never share a series.  The caller adds
+ * its own labels and closes the brace.
+ */
+void ts_prom_open(const char *name, unsigned long long netns)
+{
+	unsigned int i;
+
+	printf("%s{netns=\"%llu\"", name, netns);
+	for (i = 0; i < ts_nlabels; i++) {
+		printf(",%s=\"", ts_labels[i].key);
+		put_label_value(ts_labels[i].val);
+		printf("\"");
+	}
+}
+
 static void prom_sockets(const struct ts_view *v)
 {
 	int st, fam;
@@ -246,7 +470,10 @@ static void prom_sockets(const struct ts_view *v)
 		if (!v->show[st])
 			continue;
 		for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++) {
-			printf("tcpstates_sockets{state=\"");
+			if (!fam_shown(v, fam))
+				continue;
+			ts_prom_open("tcpstates_sockets", v->cur->netns);
+			printf(",state=\"");
 			ts_put_lower(tcpstates_state_names[st]);
 			printf("\",family=\"%s\"} %llu\n",
 			       ts_family_names[fam], v->cur->sockets[st][fam]);
@@ -256,11 +483,12 @@ static void prom_sockets(const struct ts_view *v)
 
 static void prom_metric(const struct ts_sample *s, const struct ts_metric *m)
 {
-	prom_head(m->prom, m->help, m->counter ? "counter" : "gauge");
+	prom_head(m->prom, m->help, m->rate ? "counter" : "gauge");
+	ts_prom_open(m->prom, s->netns);
 	if (m->ns)
-		printf("%s %.9f\n", m->prom, metric_val(s, m) / 1e9);
+		printf("} %.9f\n", metric_val(s, m) / 1e9);
 	else
-		printf("%s %llu\n", m->prom, metric_val(s, m));
+		printf("} %llu\n", metric_val(s, m));
 }
 
 static void print_prom(const struct ts_view *v)
@@ -270,8 +498,8 @@ static void print_prom(const struct ts_view *v)
 	prom_head("tcpstates_info",
 		  "Where the numbers come from; the value is always 1.",
 		  "gauge");
-	printf("tcpstates_info{source=\"%s\",netns=\"%llu\"} 1\n",
-	       ts_source_name(v->cur->source), v->cur->netns);
+	ts_prom_open("tcpstates_info", v->cur->netns);
+	printf(",source=\"%s\"} 1\n", ts_source_name(v->cur->source));
 	prom_sockets(v);
 	for (i = 0; i < TS_NR_METRICS; i++)
 		if (metric_shown(v, &ts_metrics[i]))

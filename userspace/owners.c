@@ -54,26 +54,29 @@ static void note_pid(struct ts_table *t, const char *procfs, int pid)
 		r->pid = pid;
 }
 
-/* Printable, and safe in a JSON string and a Prometheus label. */
-static void read_comm(const char *procfs, struct ts_row *r)
+/*
+ * The command name of @pid into @comm (TS_COMM_LEN bytes): printable, and
+ * safe in a JSON string and a Prometheus label.
+ */
+void ts_read_comm(const char *procfs, int pid, char *comm)
 {
 	char path[PATH_MAX], *p;
 	ssize_t n = -1;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%d/comm", procfs, r->pid);
+	snprintf(path, sizeof(path), "%s/%d/comm", procfs, pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		n = read(fd, r->comm, sizeof(r->comm) - 1);
+		n = read(fd, comm, TS_COMM_LEN - 1);
 		close(fd);
 	}
 	if (n <= 0) {
-		snprintf(r->comm, sizeof(r->comm), "?");	/* it just exited */
+		snprintf(comm, TS_COMM_LEN, "?");	/* it just exited */
 		return;
 	}
-	r->comm[n] = '\0';
-	r->comm[strcspn(r->comm, "\n")] = '\0';
-	for (p = r->comm; *p; p++)
+	comm[n] = '\0';
+	comm[strcspn(comm, "\n")] = '\0';
+	for (p = comm; *p; p++)
 		if (!isprint((unsigned char)*p) || *p == '"' || *p == '\\')
 			*p = '?';
 }
@@ -86,6 +89,8 @@ void ts_find_owners(struct ts_table *t, const char *procfs)
 	DIR *dir;
 	int pid;
 
+	if (!t->nrows)
+		return;
 	dir = opendir(procfs);
 	if (!dir)
 		return;		/* no owners shown, not an error */
@@ -97,5 +102,5 @@ void ts_find_owners(struct ts_table *t, const char *procfs)
 	closedir(dir);
 	for (i = 0; i < t->nrows; i++)
 		if (t->rows[i].pid)
-			read_comm(procfs, &t->rows[i]);
+			ts_read_comm(procfs, t->rows[i].pid, t->rows[i].comm);
 }

@@ -23,11 +23,16 @@
 struct ts_scalar {
 	const char *key;
 	size_t off;
+	bool optional;
 };
 
-#define TS_SCALAR(k) { #k, offsetof(struct ts_sample, k) }
+#define TS_SCALAR(k) { #k, offsetof(struct ts_sample, k), false }
+#define TS_SCALAR_OPT(k) { #k, offsetof(struct ts_sample, k), true }
 
-/* Single-value keys of format version 1; all are required. */
+/*
+ * Single-value keys of format version 1.  The optional ones came later
+ * (scan_restarts, scan_incomplete): a module has both or neither.
+ */
 static const struct ts_scalar ts_scalars[] = {
 	TS_SCALAR(netns),
 	TS_SCALAR(tw_count),
@@ -38,12 +43,15 @@ static const struct ts_scalar ts_scalars[] = {
 	TS_SCALAR(syncookies_sent),
 	TS_SCALAR(scan_buckets),
 	TS_SCALAR(scan_ns),
+	TS_SCALAR_OPT(scan_restarts),
+	TS_SCALAR_OPT(scan_incomplete),
 };
 
 #define TS_NR_SCALARS	ARRAY_SIZE(ts_scalars)
 
 /* Which lines were seen, to reject duplicates and detect missing ones. */
 struct ts_seen {
+	unsigned long long version;
 	bool state_hdr;
 	bool total;
 	bool state[TCPSTATES_NR_STATES];
@@ -94,12 +102,12 @@ static int line_values(const struct ts_line *l, unsigned int n,
 	return 0;
 }
 
-static int parse_header(const struct ts_line *l)
+static int parse_header(const struct ts_line *l, struct ts_seen *seen)
 {
-	unsigned long long ver;
+	unsigned long long *ver = &seen->version;
 
 	if (l->ntok != 2 || strcmp(l->tok[0], "tcpstates") ||
-	    ts_parse_ull(l->tok[1], &ver) || ver < 1) {
+	    ts_parse_ull(l->tok[1], ver) || *ver < 1) {
 		ts_err("%s: not a tcpstates file (bad first line); %s",
 		       l->file, TS_HINT);
 		return -1;
@@ -177,9 +185,35 @@ static int no_line(const char *file, const char *key)
 	return -1;
 }
 
-static int check_complete(const char *file, const struct ts_seen *seen)
+/*
+ * The total must be the sum of the state lines: exactly in version 1, at
+ * least in later versions, which may count a state this reader skips.
+ */
+static int check_total(const char *file, const struct ts_seen *seen,
+		       const struct ts_sample *s)
 {
-	unsigned int i;
+	unsigned long long sum[TCPSTATES_NR_FAMILIES] = { 0 };
+	bool bad = false;
+	int st, fam;
+
+	for (st = 1; st < TCPSTATES_NR_STATES; st++)
+		for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++)
+			sum[fam] += s->sockets[st][fam];
+	for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++)
+		bad |= seen->version == 1 ? s->total[fam] != sum[fam] :
+					    s->total[fam] < sum[fam];
+	if (!bad)
+		return 0;
+	ts_err("%s: \"total %llu %llu\" contradicts the state lines (sum %llu %llu); %s",
+	       file, s->total[TCPSTATES_IPV4], s->total[TCPSTATES_IPV6],
+	       sum[TCPSTATES_IPV4], sum[TCPSTATES_IPV6], TS_HINT);
+	return -1;
+}
+
+static int check_complete(const char *file, const struct ts_seen *seen,
+			  struct ts_sample *s)
+{
+	unsigned int i, opt = 0;
 
 	if (!seen->state_hdr)
 		return no_line(file, "state");
@@ -188,10 +222,16 @@ static int check_complete(const char *file, const struct ts_seen *seen)
 			return no_line(file, tcpstates_state_names[i]);
 	if (!seen->total)
 		return no_line(file, "total");
-	for (i = 0; i < TS_NR_SCALARS; i++)
+	for (i = 0; i < TS_NR_SCALARS; i++) {
+		opt += ts_scalars[i].optional && seen->scalar[i];
+		if (!seen->scalar[i] && !ts_scalars[i].optional)
+			return no_line(file, ts_scalars[i].key);
+	}
+	for (i = 0; opt && i < TS_NR_SCALARS; i++)
 		if (!seen->scalar[i])
 			return no_line(file, ts_scalars[i].key);
-	return 0;
+	s->has_restarts = opt;
+	return check_total(file, seen, s);
 }
 
 static void tokenize(char *line, struct ts_line *l)
@@ -228,10 +268,11 @@ int ts_parse(char *buf, size_t len, const char *name, struct ts_sample *s)
 			ts_err("%s:%u: empty line; %s", name, l.nr, TS_HINT);
 			return -1;
 		}
-		if (l.nr == 1 ? parse_header(&l) : parse_line(&l, &seen, s))
+		if (l.nr == 1 ? parse_header(&l, &seen) :
+				parse_line(&l, &seen, s))
 			return -1;
 	}
-	return check_complete(name, &seen);
+	return check_complete(name, &seen, s);
 }
 
 /* Read a whole (proc) file: st_size is 0 there, so grow as we go. */
@@ -310,17 +351,39 @@ static bool state_name_eq(const char *a, const char *b)
 	}
 }
 
-/* netstat names in any case, plus the two ss names that differ. */
-int ts_state_lookup(const char *name)
-{
-	int i;
+/*
+ * ss's names for sets of states, as misc/ss.c scan_state() defines them,
+ * and its spellings of single states that differ from netstat's.
+ */
+static const struct {
+	const char *name;
+	unsigned int mask;
+} ts_state_sets[] = {
+	{ "all", TS_STATES_ALL },
+	{ "connected", TS_STATES_ALL & ~(TS_BIT(TCP_CLOSE) | TS_BIT(TCP_LISTEN)) },
+	{ "synchronized", TS_STATES_ALL & ~(TS_BIT(TCP_CLOSE) |
+		TS_BIT(TCP_LISTEN) | TS_BIT(TCP_SYN_SENT)) },
+	{ "bucket", TS_BIT(TCP_SYN_RECV) | TS_BIT(TCP_TIME_WAIT) },
+	{ "big", TS_STATES_ALL & ~(TS_BIT(TCP_SYN_RECV) |
+		TS_BIT(TCP_TIME_WAIT)) },
+	{ "estab", TS_BIT(TCP_ESTABLISHED) },
+	{ "syn-rcv", TS_BIT(TCP_SYN_RECV) },
+	{ "closed", TS_BIT(TCP_CLOSE) },
+	{ "unconn", TS_BIT(TCP_CLOSE) },
+	{ "unconnected", TS_BIT(TCP_CLOSE) },
+	{ "listening", TS_BIT(TCP_LISTEN) },
+};
 
-	if (!strcasecmp(name, "estab"))
-		return TCP_ESTABLISHED;
-	if (!strcasecmp(name, "unconn"))
-		return TCP_CLOSE;
+/* The states @name stands for, as TS_BIT(state) bits; 0 if unknown. */
+unsigned int ts_state_mask(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ts_state_sets); i++)
+		if (state_name_eq(name, ts_state_sets[i].name))
+			return ts_state_sets[i].mask;
 	for (i = 1; i < TCPSTATES_NR_STATES; i++)
 		if (state_name_eq(name, tcpstates_state_names[i]))
-			return i;
-	return -1;
+			return TS_BIT(i);
+	return 0;
 }

@@ -52,6 +52,12 @@ static const char *dir_name(const struct ts_row *r)
 	return r->out ? "out" : "in";
 }
 
+/* The --ports group of @r, as struct ts_sock and struct ts_proc have it. */
+unsigned int ts_row_group(const struct ts_row *r)
+{
+	return (r->out ? TS_OUT : 0) + (unsigned int)r->key;
+}
+
 /* ---- table ---- */
 
 static int state_width(int st)
@@ -61,7 +67,8 @@ static int state_width(int st)
 	return len < 6 ? 6 : len;
 }
 
-static void table_header(const struct ts_table *t, const bool *show)
+static void table_header(const struct ts_table *t,
+			 const struct ts_table_view *v)
 {
 	int st;
 
@@ -70,16 +77,18 @@ static void table_header(const struct ts_table *t, const bool *show)
 	else
 		printf("%-3s %5s", "DIR", "PORT");
 	for (st = 1; st < TCPSTATES_NR_STATES; st++)
-		if (show[st])
+		if (v->show[st])
 			printf(" %*s", state_width(st),
 			       tcpstates_state_names[st]);
-	printf(" %8s%s\n", "TOTAL",
-	       t->mode == TS_MODE_ALL ? " TW_COUNT/MAX" : "");
+	printf(" %8s%s%s\n", "TOTAL",
+	       t->mode == TS_MODE_ALL ? " TW_COUNT/MAX" : "",
+	       v->procs ? "  PROCESSES" : "");
 }
 
 static void table_row(const struct ts_table *t, const struct ts_row *r,
-		      const bool *show)
+		      const struct ts_table_view *v)
 {
+	const bool *show = v->show;
 	int st;
 
 	if (t->mode == TS_MODE_PORTS)
@@ -94,18 +103,27 @@ static void table_row(const struct ts_table *t, const struct ts_row *r,
 	printf(" %8llu", r->total);
 	if (t->mode == TS_MODE_ALL)
 		printf(" %llu/%llu", r->tw_count, r->max_tw_buckets);
+	if (v->procs) {
+		printf("  ");
+		ts_print_procs(TS_FMT_TABLE, v->procs, ts_row_group(r));
+	}
 	printf("\n");
 }
 
-static void print_table(const struct ts_table *t, const bool *show,
-			bool no_header, size_t nall)
+static void print_table(const struct ts_table *t,
+			const struct ts_table_view *v, size_t nall)
 {
 	size_t i;
 
-	if (!no_header)
-		table_header(t, show);
+	if (v->watch) {
+		printf("Time: ");
+		ts_put_time(&t->wall, false);
+		printf("\n");
+	}
+	if (!v->no_header)
+		table_header(t, v);
 	for (i = 0; i < t->nrows; i++)
-		table_row(t, &t->rows[i], show);
+		table_row(t, &t->rows[i], v);
 	if (t->mode == TS_MODE_ALL)
 		printf("Source: %s, %zu of %zu namespaces\n",
 		       ts_source_name(t->source), t->nrows, nall);
@@ -117,8 +135,9 @@ static void print_table(const struct ts_table *t, const bool *show,
 /* ---- JSON ---- */
 
 static void json_row(const struct ts_table *t, const struct ts_row *r,
-		     const bool *show)
+		     const struct ts_table_view *v)
 {
+	const bool *show = v->show;
 	const char *sep = "";
 	int st;
 
@@ -142,21 +161,28 @@ static void json_row(const struct ts_table *t, const struct ts_row *r,
 	if (t->mode == TS_MODE_ALL)
 		printf(",\"time_wait\":{\"count\":%llu,\"limit\":%llu}",
 		       r->tw_count, r->max_tw_buckets);
+	if (v->procs) {
+		printf(",\"processes\":");
+		ts_print_procs(TS_FMT_JSON, v->procs, ts_row_group(r));
+	}
 	printf("}");
 }
 
-static void print_json(const struct ts_table *t, const bool *show)
+static void print_json(const struct ts_table *t,
+		       const struct ts_table_view *v)
 {
 	size_t i;
 
-	printf("{\"source\":\"%s\"", ts_source_name(t->source));
+	printf("{\"time\":\"");
+	ts_put_time(&t->wall, true);
+	printf("\",\"source\":\"%s\"", ts_source_name(t->source));
 	if (t->mode == TS_MODE_PORTS)
 		printf(",\"netns\":%llu", t->netns);
 	printf(",\"%s\":[", t->mode == TS_MODE_ALL ? "namespaces" : "ports");
 	for (i = 0; i < t->nrows; i++) {
 		if (i)
 			printf(",");
-		json_row(t, &t->rows[i], show);
+		json_row(t, &t->rows[i], v);
 	}
 	printf("]}\n");
 }
@@ -168,14 +194,16 @@ static void prom_head(const char *name, const char *help)
 	printf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
-/* The labels naming row @r, without braces. */
-static void prom_labels(const struct ts_table *t, const struct ts_row *r)
+/* Start a sample of @name for row @r: name{netns="N",...,port="P" */
+static void prom_open(const char *name, const struct ts_table *t,
+		      const struct ts_row *r)
 {
-	if (t->mode == TS_MODE_ALL)
-		printf("netns=\"%llu\"", r->key);
-	else
-		printf("netns=\"%llu\",direction=\"%s\",port=\"%llu\"",
-		       t->netns, dir_name(r), r->key);
+	if (t->mode == TS_MODE_ALL) {
+		ts_prom_open(name, r->key);
+		return;
+	}
+	ts_prom_open(name, t->netns);
+	printf(",direction=\"%s\",port=\"%llu\"", dir_name(r), r->key);
 }
 
 static void prom_sockets(const struct ts_table *t, const bool *show)
@@ -192,8 +220,7 @@ static void prom_sockets(const struct ts_table *t, const bool *show)
 		for (st = 1; st < TCPSTATES_NR_STATES; st++) {
 			if (!show[st])
 				continue;
-			printf("%s{", name);
-			prom_labels(t, &t->rows[i]);
+			prom_open(name, t, &t->rows[i]);
 			printf(",state=\"");
 			ts_put_lower(tcpstates_state_names[st]);
 			printf("\"} %llu\n", t->rows[i].sockets[st]);
@@ -210,9 +237,10 @@ static void prom_owners(const struct ts_table *t)
 		  "Lowest PID in each network namespace, as lsns shows it; always 1.");
 	for (i = 0; i < t->nrows; i++) {
 		r = &t->rows[i];
-		if (r->pid)
-			printf("tcpstates_netns_info{netns=\"%llu\",pid=\"%d\",command=\"%s\"} 1\n",
-			       r->key, r->pid, r->comm);
+		if (!r->pid)
+			continue;
+		ts_prom_open("tcpstates_netns_info", r->key);
+		printf(",pid=\"%d\",command=\"%s\"} 1\n", r->pid, r->comm);
 	}
 }
 
@@ -225,9 +253,11 @@ static void prom_tw(const struct ts_table *t, bool limit)
 	prom_head(name, limit ?
 		  "Maximum TIME_WAIT sockets (net.ipv4.tcp_max_tw_buckets) by network namespace." :
 		  "TIME_WAIT sockets charged against the limit, by network namespace.");
-	for (i = 0; i < t->nrows; i++)
-		printf("%s{netns=\"%llu\"} %llu\n", name, t->rows[i].key,
-		       limit ? t->rows[i].max_tw_buckets : t->rows[i].tw_count);
+	for (i = 0; i < t->nrows; i++) {
+		ts_prom_open(name, t->rows[i].key);
+		printf("} %llu\n", limit ? t->rows[i].max_tw_buckets :
+			t->rows[i].tw_count);
+	}
 }
 
 static void print_prom(const struct ts_table *t, const bool *show)
@@ -251,9 +281,9 @@ void ts_print_table(enum ts_format fmt, struct ts_table *t,
 	if (v->top && t->nrows > v->top)
 		t->nrows = v->top;
 	if (fmt == TS_FMT_JSON)
-		print_json(t, v->show);
+		print_json(t, v);
 	else if (fmt == TS_FMT_PROM)
 		print_prom(t, v->show);
 	else
-		print_table(t, v->show, v->no_header, nall);
+		print_table(t, v, nall);
 }

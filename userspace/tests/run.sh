@@ -2,18 +2,37 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Host-side tests of the tcpstates reader; prints TAP 13 and exits non-zero
-# if any test failed.  Needs: python3, promtool (Debian "prometheus"), and
-# root for the netlink tests (unshare -n).  No module, no VM.
+# if any test failed.  Needs: python3, promtool (Debian "prometheus"),
+# prometheus-node-exporter and curl, and root for the netlink, netns,
+# systemd unit and full-filesystem tests.  No module, no VM.
 
 cd "$(dirname "$0")/.." || exit 1
 BIN=$PWD/tcpstates
 HELPER=$PWD/tests/sockhelper
+UNITS=$PWD/../examples/systemd
 DATA=tests/data
 GOLDEN=tests/golden
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+NSA=tcpstates-t$$-a
+NSB=tcpstates-t$$-b
+NE_PID=
 unset TCPSTATES_PROC TCPSTATES_SYSFS TCPSTATES_PROC_ALL TCPSTATES_PROC_PORTS \
 	TCPSTATES_PROCFS
+export TZ=UTC
+
+cleanup() {
+	local ns
+
+	[ -n "$NE_PID" ] && kill "$NE_PID" 2>/dev/null
+	for ns in "$NSA" "$NSB"; do
+		# shellcheck disable=SC2046
+		kill $(ip netns pids "$ns" 2>/dev/null) 2>/dev/null
+		ip netns del "$ns" 2>/dev/null
+	done
+	mountpoint -q "$T/full" 2>/dev/null && umount "$T/full"
+	rm -rf "$T"
+}
+trap cleanup EXIT
 
 n=0
 failed=0
@@ -24,16 +43,28 @@ nok() {
 	echo "not ok $n - $1"
 	[ -n "$2" ] && printf '%s\n' "$2" | sed 's/^/# /'
 }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 check() { # DESC CMD...: ok if CMD succeeds
 	local desc=$1; shift
 	if "$@" >"$T/check.out" 2>&1; then ok "$desc"
 	else nok "$desc" "$(head -20 "$T/check.out")"; fi
 }
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# limit CMD...: run CMD (a command or one of the functions below) for at
+# most 60 s, so that a watch that never ends fails instead of hanging
+limit() {
+	if [ "$(type -t "$1")" = function ]; then
+		timeout 60 bash -c '"$@"' _ "$@"
+	else
+		timeout 60 "$@"
+	fi
+}
 
 # run RC CMD...: run CMD, stdout in $T/out, stderr in $T/err, want exit RC
 run() {
 	local want=$1; shift
-	"$@" >"$T/out" 2>"$T/err"
+	limit "$@" >"$T/out" 2>"$T/err"
 	rc=$?
 	[ "$rc" -eq "$want" ]
 }
@@ -51,11 +82,28 @@ expect_err() {
 	fi
 }
 
+# expect_check DESC RC PATTERN CMD...: --check-tw: exit RC, exactly one
+# line on stdout matching PATTERN (a Monitoring Plugins status line)
+expect_check() {
+	local desc=$1 want=$2 pat=$3; shift 3
+	if run "$want" "$@" && [ "$(wc -l <"$T/out")" -eq 1 ] &&
+	   grep -qE "$pat" "$T/out"; then
+		ok "$desc"
+	else
+		nok "$desc" "rc=$rc stdout: $(cat "$T/out") stderr: $(cat "$T/err")"
+	fi
+}
+
 # json FILE EXPR: evaluate a python expression over d = the parsed JSON
 json() {
 	python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$1" "$2"
+}
+
+# every_sample FILE PATTERN: every sample line of a Prometheus text has it
+every_sample() {
+	[ -s "$1" ] && ! grep -v '^#' "$1" | grep -qv "$2"
 }
 
 module() { TCPSTATES_PROC=$DATA/$1 "$BIN" --source module "${@:2}"; }
@@ -67,6 +115,9 @@ allns() {
 ports() {
 	TCPSTATES_PROC_PORTS=$DATA/$1 "$BIN" --ports --source module "${@:2}"
 }
+inb() { ip netns exec "$NSB" "$@"; }
+export BIN DATA T NSB
+export -f module allns ports inb
 
 # A fake procfs: netns 4026531840 owned by PIDs 1 and 7, 4026532400 by
 # 300 and 250 (lowest wins), a process in an unlisted netns, junk entries.
@@ -92,6 +143,27 @@ for f in "$DATA"/bad_*.txt; do
 done
 check "malformed errors say what to do" \
 	grep -q "or use --source netlink" "$T/err"
+expect_err "a total line that contradicts the state lines is an error" 1 \
+	'"total 73 16" contradicts the state lines (sum 72 16)' \
+	module bad_total.txt
+expect_err "version 2: a total below the state lines' sum is an error" 1 \
+	"contradicts the state lines" module bad_total_v2.txt
+run 0 module future_v2_state.txt
+check "version 2: a total above the sum (a state this reader skips) parses" \
+	grep -qE '^Total +74 +16 +90$' "$T/out"
+expect_err "scan_restarts without scan_incomplete is an error" 1 \
+	'missing "scan_incomplete" line' module bad_restarts_half.txt
+run 0 module ok_restarts.txt -j
+check "JSON: scan_restarts and scan_incomplete in scan" json "$T/out" \
+	'd["scan"] == {"buckets": 65536, "ns": 123456, "restarts": 3,
+	 "incomplete": 1}'
+run 0 module ok_restarts.txt
+check "table: restarts and incomplete buckets in the Source line" grep -qx \
+	'Source: module, netns 4026531840, scan 65536 buckets in 123456 ns, 3 chains walked again, 1 buckets incomplete: counts may be off' \
+	"$T/out"
+run 0 module ok.txt -j
+check "JSON: no restarts key from a module without them" json "$T/out" \
+	'sorted(d["scan"]) == ["buckets", "ns"]'
 
 run 0 module ok.txt && cp "$T/out" "$T/ok.table"
 check "ok.txt parses" test "$rc" -eq 0 -a ! -s "$T/err"
@@ -116,9 +188,16 @@ check "JSON parses with a real parser" \
 check "JSON is one line" [ "$(wc -l <"$T/ok.json")" -eq 1 ]
 check "JSON source, netns and top-level keys" json "$T/ok.json" \
 	'd["source"] == "module" and d["netns"] == 4026531840 and
-	 sorted(d) == sorted(["source", "netns", "states", "total",
+	 sorted(d) == sorted(["time", "source", "netns", "states", "total",
 	 "time_wait", "listen_overflows", "listen_drops",
 	 "syncookies_sent", "scan"])'
+check "JSON time is UTC ISO 8601 with milliseconds, and now" python3 -c '
+import datetime, json, re, sys
+t = json.load(open(sys.argv[1]))["time"]
+assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", t), t
+d = datetime.datetime.fromisoformat(t.replace("Z", "+00:00"))
+now = datetime.datetime.now(datetime.timezone.utc)
+assert abs((now - d).total_seconds()) < 60, (t, now)' "$T/ok.json"
 check "JSON has all 11 states in netstat spelling" json "$T/ok.json" \
 	'list(d["states"]) == ["ESTABLISHED", "SYN_SENT", "SYN_RECV",
 	 "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT",
@@ -150,9 +229,41 @@ else
 	nok "promtool not installed (apt-get install prometheus)"
 fi
 check "prometheus sample values" grep -qx \
-	'tcpstates_sockets{state="time_wait",family="ipv4"} 37' "$GOLDEN/ok.prom"
+	'tcpstates_sockets{netns="4026531840",state="time_wait",family="ipv4"} 37' \
+	"$GOLDEN/ok.prom"
 check "prometheus counter has _total and TYPE counter" \
 	grep -qx '# TYPE tcpstates_listen_drops_total counter' "$GOLDEN/ok.prom"
+check "prometheus: every sample carries the netns" \
+	every_sample "$GOLDEN/ok.prom" '{netns="4026531840"[,}]'
+run 0 module ok_restarts.txt -p
+check "prometheus: scan_restarts and scan_incomplete gauges" bash -c "
+	grep -qx 'tcpstates_scan_restarts{netns=\"4026531840\"} 3' '$T/out' &&
+	grep -qx 'tcpstates_scan_incomplete{netns=\"4026531840\"} 1' '$T/out' &&
+	promtool check metrics <'$T/out'"
+
+# --label: on every sample, after netns, escaped; promtool agrees
+run 0 module ok.txt -p --label site=ams1 --label 'note=a "b" \c'
+check "--label on every sample, value escaped" every_sample "$T/out" \
+	'{netns="4026531840",site="ams1",note="a \\"b\\" \\\\c"[,}]'
+if command -v promtool >/dev/null; then
+	check "--label output passes promtool" promtool check metrics <"$T/out"
+fi
+check "--label: the info metric keeps source" grep -qx \
+	'tcpstates_info{netns="4026531840",site="ams1",note="a \\"b\\" \\\\c",source="module"} 1' \
+	"$T/out"
+for bad in site =x 1site=x bad-key=x __x=1 netns=1 state=x command=x; do
+	expect_err "--label \"$bad\" is a usage error" 2 "label" \
+		"$BIN" -p --label "$bad"
+done
+run 0 module ok.txt -p --label 'k=x=1'
+check "--label: a value may contain =" grep -q 'k="x=1"' "$T/out"
+expect_err "--label twice with one key" 2 "given twice" \
+	"$BIN" -p --label a=1 --label a=2
+expect_err "--label without --prometheus" 2 "applies to --prometheus" \
+	"$BIN" --label a=1
+run 0 ports ports_ok.txt -p --label site=ams1
+check "--ports prometheus: netns and --label on every sample" \
+	every_sample "$T/out" '{netns="4026531840",site="ams1",direction='
 
 # ---- --all-netns over recorded /proc/tcpstates_all files ----
 for f in "$DATA"/all_bad_*.txt; do
@@ -265,7 +376,7 @@ expect_err "--ports --source module without the module" 1 \
 expect_err "--all-netns with --ports" 2 "exclude" "$BIN" --all-netns --ports
 expect_err "--top without a table" 2 "needs --ports" "$BIN" --top 3
 expect_err "bad --top" 2 "top" "$BIN" --ports --top 0
-expect_err "--ports with --watch" 2 "one sample" "$BIN" --ports -w 1
+expect_err "--prometheus with --watch" 2 "one sample" "$BIN" -p -w 1
 expect_err "--all-netns with --source netlink" 2 "needs the module" \
 	"$BIN" --all-netns --source netlink
 expect_err "--all-netns with --netns" 2 "drop --netns" \
@@ -275,9 +386,25 @@ expect_err "unknown long option" 2 "unknown option" "$BIN" --bogus
 expect_err "missing argument" 2 "needs an argument" "$BIN" --state
 expect_err "bad --state" 2 "unknown state" "$BIN" --state estab,nosuch
 expect_err "bad --source" 2 "unknown source" "$BIN" --source ipv9
-expect_err "bad --check-tw" 2 "check-tw" "$BIN" --check-tw lots
-expect_err "--check-tw above 100" 2 "check-tw" "$BIN" --check-tw 101
 expect_err "bad --watch" 2 "watch" "$BIN" -w 0
+expect_err "--watch below 0.1 s (-w 1e-9 busy-looped)" 2 \
+	"interval must be at least 0.1 s" "$BIN" -w 1e-9
+expect_err "--watch 0.05" 2 "at least 0.1" "$BIN" -w 0.05
+expect_err "--netns-pid of a non-number" 2 "want a process ID" "$BIN" -N 12ab
+expect_err "--netns-pid 0" 2 "want a process ID" "$BIN" --netns-pid 0
+expect_err "--netns and --netns-pid together" 2 "give one namespace" \
+	"$BIN" -n foo -N 1
+expect_err "--netns-pid of a process that does not exist" 1 \
+	"--netns-pid 999999999: /proc/999999999/ns/net: No such file" \
+	"$BIN" -N 999999999
+expect_err "--processes with --prometheus" 2 "table or JSON" \
+	"$BIN" --processes -p
+expect_err "--processes with --all-netns" 2 "not --all-netns" \
+	"$BIN" --processes --all-netns
+expect_err "-4 with --all-netns" 2 "drop -4/-6" "$BIN" --all-netns -4
+expect_err "-6 with the module's --ports" 2 "use --source netlink" \
+	"$BIN" --ports -6 --source module
+expect_err "--set with --json" 2 "one line" "$BIN" --set tw_reuse=1 -j
 expect_err "bad --count" 2 "count" "$BIN" -c 1.5
 expect_err "--json with --prometheus" 2 "exclude" "$BIN" -j -p
 expect_err "stray argument" 2 "unexpected argument" "$BIN" foo
@@ -309,21 +436,53 @@ check "--set wrote the files" \
 expect_err "--set without the module" 1 "not found: load the module" \
 	env TCPSTATES_SYSFS="$T/none" "$BIN" --set tw_reuse=1
 
-# ---- --check-tw ----
-run 0 module ok.txt --check-tw 80
-check "--check-tw low usage: exit 0, one OK line" \
-	test "$rc" = 0 -a "$(grep -c '^TIME_WAIT OK: 42 of limit 262144' "$T/out")" = 1
-run 1 module tw_900_of_1000.txt --check-tw 80
-check "--check-tw 90% > 80%: exit 1" grep -q "^TIME_WAIT CRITICAL: 900" "$T/out"
-run 0 module tw_900_of_1000.txt --check-tw 90
-check "--check-tw exactly at threshold is not above: exit 0" \
-	grep -q "^TIME_WAIT OK" "$T/out"
-run 0 module tw_0_of_0.txt --check-tw 50
-check "--check-tw limit 0, no TIME_WAIT: exit 0" [ "$rc" = 0 ]
-run 1 module tw_2_of_0.txt --check-tw 50
-check "--check-tw limit 0 with TIME_WAIT: exit 1" [ "$rc" = 1 ]
-expect_err "--check-tw on a malformed file is an error" 1 "non-numeric" \
+# ---- --check-tw: a Monitoring Plugins check ----
+PERF="'time_wait'=42;209715;;0;262144 'tw_overflow'=7c"
+expect_check "--check-tw 80: OK, exit 0, one line with perfdata" 0 \
+	"^TIME_WAIT OK - 42 of limit 262144 \(0\.0%\); warning above 80% \| $PERF\$" \
+	module ok.txt --check-tw 80
+expect_check "--check-tw 80,90: OK names both thresholds, perfdata W;C" 0 \
+	"^TIME_WAIT OK - .*warning above 80%, critical above 90% \| 'time_wait'=42;209715;235929;0;262144 " \
+	module ok.txt --check-tw 80,90
+expect_check "--check-tw 80 with 90% used: WARNING, exit 1" 1 \
+	"^TIME_WAIT WARNING - 900 of limit 1000 \(90\.0%\); warning above 80% \| 'time_wait'=900;800;;0;1000 'tw_overflow'=" \
+	module tw_900_of_1000.txt --check-tw 80
+expect_check "--check-tw 80,95 with 90%: WARNING, exit 1" 1 \
+	"^TIME_WAIT WARNING - .* \| 'time_wait'=900;800;950;0;1000 " \
+	module tw_900_of_1000.txt --check-tw 80,95
+expect_check "--check-tw 80%,85% with 90%: CRITICAL, exit 2" 2 \
+	"^TIME_WAIT CRITICAL - 900 of limit 1000 .*critical above 85% \| 'time_wait'=900;800;850;0;1000 " \
+	module tw_900_of_1000.txt --check-tw 80%,85%
+expect_check "--check-tw 90,95: exactly at a threshold is not above it" 0 \
+	"^TIME_WAIT OK - 900 " module tw_900_of_1000.txt --check-tw 90,95
+expect_check "--check-tw 50,90, limit 0 and no TIME_WAIT: OK" 0 \
+	"^TIME_WAIT OK - 0 of limit 0 \(limit 0: no TIME_WAIT sockets allowed\)" \
+	module tw_0_of_0.txt --check-tw 50,90
+expect_check "--check-tw 50,90, limit 0 with TIME_WAIT: CRITICAL" 2 \
+	"^TIME_WAIT CRITICAL - 2 of limit 0 " module tw_2_of_0.txt --check-tw 50,90
+expect_check "--check-tw on a malformed file: UNKNOWN, exit 3" 3 \
+	"^TIME_WAIT UNKNOWN - .*bad_nonnumeric.txt:4: non-numeric value" \
 	module bad_nonnumeric.txt --check-tw 50
+check "--check-tw UNKNOWN still says why on stderr" \
+	grep -q "^tcpstates: .*non-numeric value" "$T/err"
+expect_check "--check-tw without the module: UNKNOWN, exit 3" 3 \
+	"^TIME_WAIT UNKNOWN - module not loaded" \
+	env TCPSTATES_PROC="$T/none" "$BIN" --source module --check-tw 80
+expect_check "--check-tw in a missing netns: UNKNOWN, exit 3" 3 \
+	"^TIME_WAIT UNKNOWN - --netns .*No such file" \
+	"$BIN" --check-tw 80 -n "$T/none"
+for bad in lots 101 80,101 -5 '80,' ,90 90,80 '' 80,90,95; do
+	expect_check "--check-tw \"$bad\": usage error is UNKNOWN, exit 3" 3 \
+		"^TIME_WAIT UNKNOWN - --check-tw" "$BIN" --check-tw "$bad"
+done
+expect_check "--check-tw with a usage error before it: UNKNOWN, exit 3" 3 \
+	"^TIME_WAIT UNKNOWN - unknown option" "$BIN" --bogus --check-tw 80
+expect_check "--check-tw with --json: UNKNOWN, exit 3" 3 \
+	"^TIME_WAIT UNKNOWN - .*one line" "$BIN" --check-tw 80 -j
+expect_check "--check-tw with -4: UNKNOWN, exit 3" 3 \
+	"^TIME_WAIT UNKNOWN - .*drop -4/-6" "$BIN" --check-tw 80 -4
+expect_check "--check-tw from netlink" 0 "^TIME_WAIT OK - " \
+	"$BIN" --source netlink --check-tw 100
 
 # ---- watch deltas: the file changes between two samples ----
 cp "$DATA/ok.txt" "$T/live.txt"
@@ -348,6 +507,60 @@ a, b = [json.loads(l) for l in open(sys.argv[1])]
 assert "delta" not in a
 assert b["delta"]["ESTABLISHED"] == {"ipv4": 3, "ipv6": -2}
 assert b["delta"]["total"] == {"ipv4": -4, "ipv6": -2}' "$T/watch.json"
+check "watch: a timestamp line on each table sample" bash -c "
+	[ \$(grep -cE '^Time: [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\.[0-9]{3}\\+00:00\$' '$T/watch') = 2 ]"
+check "watch: per-second rates of the counters from the second sample" \
+	bash -c "grep -q '^Overflows: tw_overflow 7, listen_overflows 11,' '$T/watch' &&
+	 grep -qE '^Overflows: tw_overflow 12 \\([0-9]+\\.[0-9]/s\\), listen_overflows 11 \\(0\\.0/s\\), listen_drops 13 \\(0\\.0/s\\), syncookies_sent 2 \\(0\\.0/s\\)\$' '$T/watch'"
+check "watch JSON: a time on each sample, rates per second" python3 -c '
+import datetime, json, sys
+a, b = [json.loads(l) for l in open(sys.argv[1])]
+ta, tb = (datetime.datetime.fromisoformat(x["time"].replace("Z", "+00:00"))
+	  for x in (a, b))
+assert 0.5 < (tb - ta).total_seconds() < 0.8, (ta, tb)
+assert "rates" not in a and "interval" not in a
+assert 0.5 < b["interval"] < 0.8, b["interval"]
+r = b["rates"]
+assert sorted(r) == ["listen_drops", "listen_overflows", "syncookies_sent",
+		     "tw_overflow"], r
+assert abs(r["tw_overflow"] * b["interval"] - 5) < 0.05, r
+assert r["listen_drops"] == 0, r' "$T/watch.json"
+
+# Fixed rate: each sample waits 0.08 s for a slow writer; sample i must
+# still come at start + i * 0.2 s (the old sleep-after-sample drifted).
+# The writer lets the reader close the FIFO before opening it again.
+mkfifo "$T/slow"
+(for _ in 1 2 3 4 5 6; do
+	exec 3>"$T/slow"; sleep 0.08; cat "$DATA/ok.txt" >&3; exec 3>&-
+	sleep 0.05
+done) &
+slow=$!
+run 0 env TCPSTATES_PROC="$T/slow" "$BIN" --source module -j -w 0.2 -c 6
+kill $slow 2>/dev/null
+wait $slow 2>/dev/null
+check "watch: fixed rate, no drift when samples are slow" python3 -c '
+import datetime, json, sys
+t = [datetime.datetime.fromisoformat(json.loads(l)["time"].replace("Z",
+     "+00:00")).timestamp() for l in open(sys.argv[1])]
+assert len(t) == 6, t
+off = [t[i] - t[0] - 0.2 * i for i in range(6)]
+assert max(abs(o) for o in off) < 0.06, off' "$T/out"
+run 0 "$BIN" --source netlink -w 0.1 -c 2
+check "watch: 0.1 s is the shortest interval" [ "$(grep -c '^Time: ' "$T/out")" = 2 ]
+
+# --ports and --all-netns repeat too, each table with its time
+run 0 ports ports_ok.txt -w 0.1 -c 2 -s close-wait --top 1
+check "--ports in watch mode: two timestamped tables" bash -c "
+	[ \$(grep -c '^Time: ' '$T/out') = 2 ] &&
+	[ \$(grep -c '^out  6379          9        9\$' '$T/out') = 2 ]"
+run 0 ports ports_ok.txt -w 0.1 -c 2 -j
+check "--ports -j in watch mode: one object per sample, with time" python3 -c '
+import json, sys
+a, b = [json.loads(l) for l in open(sys.argv[1])]
+assert a["time"] < b["time"] and len(a["ports"]) == 6' "$T/out"
+run 0 allns all_ok.txt -w 0.1 -c 2 -H
+check "--all-netns in watch mode" \
+	[ "$(grep -c '^Source: module, 4 of 4 namespaces$' "$T/out")" = 2 ]
 
 # ---- netlink source against ss, in a fresh netns ----
 if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
@@ -367,6 +580,15 @@ if [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
 		cat /proc/sys/net/ipv4/tcp_max_tw_buckets >"$3/limit"
 		readlink /proc/self/ns/net >"$3/ns"
 		"$2" --ports -j >"$3/ports.json"
+		"$2" --ports -4 -j >"$3/ports4.json"
+		"$2" --ports -6 -j >"$3/ports6.json"
+		"$2" -4 -j >"$3/nl4.json"
+		"$2" -6 >"$3/nl6.table"
+		for set in all connected synchronized bucket big listening \
+			   closed established syn-rcv; do
+			"$2" -j -s $set >"$3/set_$set.json"
+			ss -H -tan state $set | wc -l >"$3/ss_$set"
+		done
 		kill %1 %2' _ "$HELPER" "$BIN" "$T"
 	check "netlink JSON parses" json "$T/nl.json" 'd["source"] == "netlink"'
 	check "netlink counts equal ss -tan per state and family" python3 -c '
@@ -417,6 +639,48 @@ assert got == want, got
 assert [r["total"] for r in d["ports"]] == sorted(
 	(r["total"] for r in d["ports"]), reverse=True)' "$T/ports.json"
 
+	check "-4: IPv4 only, in JSON" json "$T/nl4.json" \
+		'd["states"]["LISTEN"] == {"ipv4": 3, "total": 3} and
+		 d["total"] == {"ipv4": 15, "total": 15}'
+	check "-6: IPv6 only, in the table" bash -c "
+		grep -qE '^State +IPv6\$' '$T/nl6.table' &&
+		grep -qE '^LISTEN +2\$' '$T/nl6.table' &&
+		grep -qE '^Total +11\$' '$T/nl6.table'"
+	check "--ports -4 and -6 (netlink): each family's groups only" \
+		python3 -c '
+import json, sys
+p4, p6 = (json.load(open(sys.argv[1] + f)) for f in ("/ports4.json",
+							"/ports6.json"))
+assert p4["source"] == p6["source"] == "netlink"
+assert {r["port"] for r in p4["ports"]} == {5000, 5001, 5002}, p4
+assert {r["port"] for r in p6["ports"]} == {6000, 6001}, p6
+assert sum(r["total"] for r in p4["ports"]) == 15
+assert sum(r["total"] for r in p6["ports"]) == 11' "$T"
+	for set in all connected synchronized bucket big listening closed \
+		   established syn-rcv; do
+		check "-s $set counts what ss -tan state $set lists" \
+			json "$T/set_$set.json" \
+			"sum(v['total'] for v in d['states'].values()) ==
+			 $(cat "$T/ss_$set")"
+	done
+	check "-s sets: the states ss's scan_state() puts in each" python3 -c '
+import json, sys
+def states(name):
+	return set(json.load(open(sys.argv[1] + "/set_" + name + ".json"))["states"])
+every = {"ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2",
+	 "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING"}
+assert states("all") == every
+assert states("connected") == every - {"CLOSE", "LISTEN"}
+assert states("synchronized") == every - {"CLOSE", "LISTEN", "SYN_SENT"}
+assert states("bucket") == {"SYN_RECV", "TIME_WAIT"}
+assert states("big") == every - {"SYN_RECV", "TIME_WAIT"}
+assert states("listening") == {"LISTEN"}
+assert states("closed") == {"CLOSE"}
+assert states("syn-rcv") == {"SYN_RECV"}' "$T"
+	run 0 module ok.txt -j -s unconnected,LISTENING,Synchronized
+	check "-s set names in any case, mixed with states" json "$T/out" \
+		'len(d["states"]) == 10 and "SYN_SENT" not in d["states"]'
+
 	unshare -n sleep 30 &
 	nspid=$!
 	sleep 0.2
@@ -424,9 +688,380 @@ assert [r["total"] for r in d["ports"]] == sorted(
 	check "--netns PATH enters that netns" json "$T/out" \
 		"d['netns'] == $(stat -L -c %i "/proc/$nspid/ns/net") and
 		 d['total']['total'] == 0"
+	run 0 "$BIN" --netns-pid "$nspid" --source netlink -j
+	check "--netns-pid PID enters that process's netns" json "$T/out" \
+		"d['netns'] == $(stat -L -c %i "/proc/$nspid/ns/net")"
+	run 0 "$BIN" -N "$nspid" --ports -j
+	check "-N PID with --ports" json "$T/out" \
+		"d['netns'] == $(stat -L -c %i "/proc/$nspid/ns/net") and
+		 d['ports'] == []"
 	kill $nspid
 else
 	nok "netlink tests need root and unshare -n"
+fi
+
+# ---- two named namespaces for the tests below ----
+# NSA: the helper's sockets (3 IPv4 listeners, ...); NSB: a CLOSE_WAIT
+# leak, 4 connections to 3306 that the process "leaky" never closes.
+ns_ready=
+wait_ready() { # FILE
+	local _
+	for _ in $(seq 50); do
+		[ -s "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+if is_root && ip netns add "$NSA" 2>/dev/null && ip netns add "$NSB"; then
+	ip netns exec "$NSA" ip link set lo up
+	ip netns exec "$NSB" ip link set lo up
+	ip netns exec "$NSA" "$HELPER" 127.0.0.1 5000 3 4 2 1 >"$T/ha" &
+	ip netns exec "$NSB" "$HELPER" leak 127.0.0.1 3306 4 >"$T/hb" &
+	wait_ready "$T/ha" && wait_ready "$T/hb" && ns_ready=1
+	sleep 0.3
+	INOA=$(stat -L -c %i "/var/run/netns/$NSA")
+	INOB=$(stat -L -c %i "/var/run/netns/$NSB")
+	LEAKY=$(sed -n 's/^ready //p' "$T/hb")
+fi
+
+# ---- --processes: which process holds the sockets ----
+if [ -n "$ns_ready" ]; then
+	run 0 inb "$BIN" --ports -s close-wait,fin-wait-2 --processes -j
+	check "--processes --ports: leaky holds out 3306's CLOSE_WAIT" json \
+		"$T/out" "d['source'] == 'netlink' and
+		 [(r['direction'], r['port'], r['states'], r['processes'])
+		  for r in d['ports']] ==
+		 [('in', 3306, {'FIN_WAIT2': 4, 'CLOSE_WAIT': 0},
+		   {'owners': [], 'no_process': 4, 'not_found': 0}),
+		  ('out', 3306, {'FIN_WAIT2': 0, 'CLOSE_WAIT': 4},
+		   {'owners': [{'pid': $LEAKY, 'command': 'leaky',
+				'sockets': 4}], 'no_process': 0, 'not_found': 0})]"
+	run 0 inb "$BIN" --ports -s close-wait --processes
+	check "--processes --ports table: a PROCESSES column" diff -u - "$T/out" <<-EOF
+	DIR  PORT CLOSE_WAIT    TOTAL  PROCESSES
+	out  3306          4        4  leaky[$LEAKY]:4
+	Source: netlink, netns $INOB, 1 of 2 groups
+	EOF
+	run 0 "$BIN" -n "$NSB" --processes -s close-wait,fin-wait-2,listen
+	check "--processes on the per-state table (with -n)" bash -c "
+		grep -qE '^FIN_WAIT2 +4 +0 +4  no-process:4\$' '$T/out' &&
+		grep -qE '^CLOSE_WAIT +4 +0 +4  leaky\\[$LEAKY\\]:4\$' '$T/out' &&
+		grep -qE '^LISTEN +1 +0 +1  sockhelper\\[[0-9]+\\]:1\$' '$T/out' &&
+		grep -qE '^State +IPv4 +IPv6 +Total  Processes\$' '$T/out'"
+	run 0 "$BIN" -n "$NSB" --processes -s close-wait -j
+	check "--processes JSON on the per-state table" json "$T/out" \
+		"d['processes'] == {'CLOSE_WAIT': {'owners': [{'pid': $LEAKY,
+		 'command': 'leaky', 'sockets': 4}], 'no_process': 0,
+		 'not_found': 0}}"
+	# The module gives counts only: they come from its file, the
+	# processes from a dump of the asked states.
+	run 0 inb env TCPSTATES_PROC="$PWD/$DATA/ok.txt" "$BIN" \
+		--source module --processes -s close-wait -j
+	check "--processes with the module: its counts, the dump's processes" \
+		json "$T/out" "d['source'] == 'module' and
+		 d['states']['CLOSE_WAIT']['total'] == 8 and
+		 d['processes']['CLOSE_WAIT']['owners'][0]['pid'] == $LEAKY"
+	run 0 inb env TCPSTATES_PROC_PORTS="$PWD/$DATA/ports_ok.txt" "$BIN" \
+		--ports --source module --processes -s close-wait -j
+	check "--processes with the module's --ports rows" json "$T/out" \
+		"d['source'] == 'module' and
+		 [(r['port'], r['states']['CLOSE_WAIT'],
+		   [o['command'] for o in r['processes']['owners']])
+		  for r in d['ports']] ==
+		 [(6379, 9, []), (3306, 5, ['leaky']), (443, 2, [])]"
+	# Bounded cost: /proc is read only when an asked socket has a file.
+	run 0 inb env TCPSTATES_PROCFS="$T/none" "$BIN" --processes \
+		-s time-wait,fin-wait-2
+	check "--processes for states without files never reads /proc" \
+		grep -qE '^FIN_WAIT2 +4 +0 +4  no-process:4$' "$T/out"
+	expect_err "--processes reads /proc when the asked sockets have files" 1 \
+		"cannot list processes" env TCPSTATES_PROCFS="$T/none" \
+		ip netns exec "$NSB" "$BIN" --processes -s close-wait
+	run 0 inb setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$BIN" --processes -s close-wait -j
+	check "--processes unprivileged: another user's sockets are not found" \
+		json "$T/out" "d['processes']['CLOSE_WAIT'] ==
+		 {'owners': [], 'no_process': 0, 'not_found': 4}"
+	run 0 inb "$BIN" --processes -s close-wait -6
+	check "--processes -6: no IPv6 sockets, no processes" \
+		grep -qE '^CLOSE_WAIT +0  -$' "$T/out"
+	run 0 inb "$BIN" --processes -s close-wait -w 0.1 -c 2
+	check "--processes in watch mode" \
+		[ "$(grep -c "leaky\[$LEAKY\]:4" "$T/out")" = 2 ]
+else
+	nok "--processes tests need root and ip netns"
+fi
+
+# ---- example systemd units, run as systemd would (no systemd here) ----
+# unit_cmd UNIT INSTANCE: its ExecStart= command line: lines joined, %i
+# and %% expanded, $$ made $, as systemd hands it to /bin/sh -c.
+unit_cmd() {
+	python3 - "$@" <<-'EOF'
+	import re, sys
+	text = open(sys.argv[1]).read().replace("\\\n", " ")
+	cmd = re.search(r"^ExecStart=(.*)$", text, re.M).group(1)
+	cmd = re.sub("%([i%])", lambda m: sys.argv[2] if m.group(1) == "i"
+		     else "%", cmd)
+	print(cmd.replace("$$", "$"))
+	EOF
+}
+# unit_caps UNIT: its CapabilityBoundingSet= as a setpriv --bounding-set
+unit_caps() {
+	local c caps=-all list
+
+	read -ra list <<<"$(sed -n 's/^CapabilityBoundingSet=//p' "$1")"
+	for c in "${list[@]}"; do
+		caps="$caps,+$(echo "${c#CAP_}" | tr '[:upper:]' '[:lower:]')"
+	done
+	echo "$caps"
+}
+# as_unit UNIT INSTANCE DIR [CAPS]: run UNIT's command as root with the
+# unit's bounding set (or CAPS) and no new privileges, TEXTFILE_DIR=DIR
+# and this build's reader; stdout/stderr in $T/out, $T/err
+as_unit() {
+	local caps=${4:-$(unit_caps "$1")}
+
+	TEXTFILE_DIR=$3 TCPSTATES=$BIN timeout 30 setpriv --no-new-privs \
+		--bounding-set="$caps" --inh-caps=-all \
+		sh -c "$(unit_cmd "$1" "$2")" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+# no_temp DIR: no temporary file left behind
+no_temp() { [ -z "$(find "$1" -name '.tcpstates*')" ]; }
+
+check "units: the host unit needs no capability" \
+	[ "$(unit_caps "$UNITS/tcpstates-textfile.service")" = -all ]
+check "units: the netns unit has CAP_SYS_ADMIN only" \
+	[ "$(unit_caps "$UNITS/tcpstates-textfile-netns@.service")" = \
+	  -all,+sys_admin ]
+check "units: the PID unit has CAP_SYS_ADMIN and CAP_SYS_PTRACE" \
+	[ "$(unit_caps "$UNITS/tcpstates-textfile-pid@.service")" = \
+	  -all,+sys_admin,+sys_ptrace ]
+check "units: the netns units allow entering a network namespace" bash -c "
+	grep -qx 'RestrictNamespaces=net' '$UNITS/tcpstates-textfile-netns@.service' &&
+	grep -qx 'RestrictNamespaces=net' '$UNITS/tcpstates-textfile-pid@.service'"
+check "units: write into Debian's textfile directory" bash -c "
+	for u in '$UNITS'/*.service; do
+		grep -qx 'Environment=TEXTFILE_DIR=/var/lib/prometheus/node-exporter' \"\$u\" &&
+		grep -qx 'ReadWritePaths=/var/lib/prometheus/node-exporter' \"\$u\" || exit 1
+	done"
+if command -v systemd-analyze >/dev/null; then
+	mkdir -p "$T/units"
+	for u in "$UNITS"/*; do
+		b=$(basename "$u")
+		cp "$u" "$T/units/${b/@./@blue.}"
+	done
+	check "units: systemd-analyze verify finds nothing to say" bash -c "
+		cd '$T/units' && for u in *; do
+			systemd-analyze verify --man=no \"\$PWD/\$u\" 2>&1 | grep . && exit 1
+		done; exit 0"
+fi
+
+if [ -n "$ns_ready" ] && command -v setpriv >/dev/null; then
+	mkdir "$T/tf"
+	as_unit "$UNITS/tcpstates-textfile.service" "" "$T/tf"
+	check "host unit: writes tcpstates.prom, mode 0644, this netns" bash -c "
+		[ $rc = 0 ] && [ \$(stat -c %a '$T/tf/tcpstates.prom') = 644 ] &&
+		grep -q '^tcpstates_info{netns=\"$(stat -L -c %i /proc/self/ns/net)\",source=\"netlink\"} 1\$' \
+			'$T/tf/tcpstates.prom'"
+	U=$UNITS/tcpstates-textfile-netns@.service
+	as_unit "$U" "$NSA" "$T/tf"
+	check "netns@ unit, its capabilities: the named netns's file" bash -c "
+		[ $rc = 0 ] && grep -qx 'tcpstates_sockets{netns=\"$INOA\",ip_netns=\"$NSA\",state=\"listen\",family=\"ipv4\"} 3' \
+			'$T/tf/tcpstates-netns-$NSA.prom'"
+	if command -v promtool >/dev/null; then
+		check "netns@ unit's file passes promtool" \
+			promtool check metrics <"$T/tf/tcpstates-netns-$NSA.prom"
+	fi
+	cp "$T/tf/tcpstates-netns-$NSA.prom" "$T/prev.prom"
+	as_unit "$U" "$NSA" "$T/tf" -all
+	check "netns@ unit without CAP_SYS_ADMIN: setns fails, old file kept" \
+		bash -c "[ $rc != 0 ] &&
+		grep -q '^tcpstates: --netns $NSA: setns: Operation not permitted' '$T/err' &&
+		cmp '$T/prev.prom' '$T/tf/tcpstates-netns-$NSA.prom'"
+	as_unit "$U" "nosuch-$$" "$T/tf"
+	check "netns@ unit for a missing netns: fails, writes nothing" bash -c "
+		[ $rc != 0 ] && [ ! -e '$T/tf/tcpstates-netns-nosuch-$$.prom' ]"
+	U=$UNITS/tcpstates-textfile-pid@.service
+	pid=$(ip netns pids "$NSA" | head -1)
+	as_unit "$U" "$pid" "$T/tf"
+	check "pid@ unit, its capabilities: a root process's netns" bash -c "
+		[ $rc = 0 ] && grep -qx 'tcpstates_sockets{netns=\"$INOA\",netns_pid=\"$pid\",state=\"listen\",family=\"ipv4\"} 3' \
+			'$T/tf/tcpstates-pid-$pid.prom'"
+	as_unit "$U" "$pid" "$T/tf" -all,+sys_admin
+	check "pid@ unit without CAP_SYS_PTRACE: permission denied" \
+		grep -q "^tcpstates: --netns-pid $pid: /proc/$pid/ns/net: Permission denied" \
+		"$T/err"
+	check "units: no temporary file left in the textfile directory" \
+		no_temp "$T/tf"
+else
+	nok "unit tests need root, ip netns and setpriv"
+fi
+
+# ---- node_exporter reads two namespaces' textfiles ----
+free_port() {
+	python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+scrape() { # PORT: node_exporter's /metrics into $T/metrics
+	local _
+	for _ in $(seq 50); do
+		curl -sf "http://127.0.0.1:$1/metrics" >"$T/metrics" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+if ! command -v prometheus-node-exporter >/dev/null ||
+   ! command -v curl >/dev/null; then
+	nok "node_exporter test needs prometheus-node-exporter and curl (make deps)"
+elif [ -z "$ns_ready" ]; then
+	nok "node_exporter test needs root and ip netns"
+else
+	mkdir "$T/ne"
+	"$BIN" -n "$NSA" -p >"$T/ne/a.prom"
+	"$BIN" -n "$NSB" -p --label role=db >"$T/ne/b.prom"
+	port=$(free_port)
+	prometheus-node-exporter --web.listen-address="127.0.0.1:$port" \
+		--collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$T/ne" >"$T/ne.log" 2>&1 &
+	NE_PID=$!
+	if scrape "$port"; then
+		check "node_exporter: no \"collected before\" in its log" \
+			bash -c "! grep -q 'collected before' '$T/ne.log'"
+		check "node_exporter: node_textfile_scrape_error 0" \
+			grep -qx 'node_textfile_scrape_error 0' "$T/metrics"
+		check "node_exporter: namespace A's listeners" grep -qx \
+			"tcpstates_sockets{family=\"ipv4\",netns=\"$INOA\",state=\"listen\"} 3" \
+			"$T/metrics"
+		check "node_exporter: namespace B's CLOSE_WAIT, with its --label" \
+			grep -qx \
+			"tcpstates_sockets{family=\"ipv4\",netns=\"$INOB\",role=\"db\",state=\"close_wait\"} 4" \
+			"$T/metrics"
+		check "node_exporter: both namespaces' TIME_WAIT limits" bash -c "
+			[ \$(grep -c '^tcpstates_time_wait_limit{.*netns=' '$T/metrics') = 2 ]"
+		# The check itself: without netns (and role) the files collide.
+		for f in a b; do
+			sed 's/netns="[0-9]*",\{0,1\}//; s/role="db",\{0,1\}//
+			     s/{}//' "$T/ne/$f.prom" \
+				>"$T/ne/$f.tmp" && mv "$T/ne/$f.tmp" "$T/ne/$f.prom"
+		done
+		scrape "$port"
+		check "node_exporter: the check sees colliding files (netns stripped)" \
+			grep -q 'was collected before' "$T/ne.log"
+	else
+		nok "node_exporter did not answer on 127.0.0.1:$port" \
+			"$(tail -5 "$T/ne.log")"
+	fi
+	kill "$NE_PID"
+	wait "$NE_PID" 2>/dev/null
+	NE_PID=
+fi
+
+# ---- every output path checks its writes ----
+# full DESC RC CMD...: stdout is /dev/full: exit RC, one "write error" line
+full() {
+	local desc=$1 want=$2; shift 2
+	limit "$@" >/dev/full 2>"$T/err"
+	rc=$?
+	if [ $rc = "$want" ] && [ "$(wc -l <"$T/err")" = 1 ] &&
+	   grep -qx 'tcpstates: write error on standard output: No space left on device' \
+		"$T/err"; then
+		ok "$desc"
+	else
+		nok "$desc" "rc=$rc stderr: $(cat "$T/err")"
+	fi
+}
+full "/dev/full: table" 1 module ok.txt
+full "/dev/full: JSON" 1 module ok.txt -j
+full "/dev/full: Prometheus" 1 module ok.txt -p
+full "/dev/full: netlink source" 1 "$BIN" --source netlink
+full "/dev/full: --ports table" 1 ports ports_ok.txt
+full "/dev/full: --ports Prometheus" 1 ports ports_ok.txt -p
+full "/dev/full: --all-netns JSON" 1 allns all_ok.txt -j
+full "/dev/full: --all-netns Prometheus" 1 allns all_ok.txt -p
+full "/dev/full: watch mode stops at the first failed sample" 1 \
+	module ok.txt -w 0.1 -c 100
+full "/dev/full: --set" 1 env TCPSTATES_SYSFS="$T/sysfs" "$BIN" \
+	--set tw_reuse=2
+full "/dev/full: --check-tw is UNKNOWN" 3 module ok.txt --check-tw 80
+full "/dev/full: --help" 1 "$BIN" --help
+full "/dev/full: --version" 1 "$BIN" -V
+if [ -n "$ns_ready" ]; then
+	full "/dev/full: --processes" 1 "$BIN" -n "$NSB" --processes \
+		-s close-wait
+fi
+
+# A full filesystem: the unit's exact command keeps the previous file.
+mkdir "$T/full"
+if ! is_root; then
+	skip "full tmpfs keeps the previous file" "needs root to mount a tmpfs"
+elif ! mount -t tmpfs -o size=64k,mode=0755 tcpstates-test "$T/full" \
+	2>"$T/err"; then
+	skip "full tmpfs keeps the previous file" \
+		"mount -t tmpfs not permitted here: $(cat "$T/err")"
+else
+	U=$UNITS/tcpstates-textfile.service
+	as_unit "$U" "" "$T/full"
+	cp "$T/full/tcpstates.prom" "$T/prev.prom"
+	dd if=/dev/zero of="$T/full/fill" bs=4k 2>/dev/null
+	as_unit "$U" "" "$T/full"
+	check "full tmpfs: the unit's command fails with the reader's error" \
+		bash -c "[ $rc != 0 ] && grep -qx 'tcpstates: write error on standard output: No space left on device' '$T/err'"
+	check "full tmpfs: the previous file stays in place, unchanged" \
+		cmp "$T/prev.prom" "$T/full/tcpstates.prom"
+	check "full tmpfs: no temporary file left behind" no_temp "$T/full"
+	"$BIN" -p >"$T/full/direct.prom" 2>"$T/err"
+	rc=$?
+	check "full tmpfs: tcpstates -p > FILE exits 1, one error line" \
+		bash -c "[ $rc = 1 ] && [ \$(wc -l <'$T/err') = 1 ]"
+	umount "$T/full"
+fi
+
+# ---- the build: CFLAGS keeps the include path; sanitizers ----
+mkdir -p "$T/src/userspace"
+cp -r ../include "$T/src/"
+cp ./*.c ./*.h Makefile "$T/src/userspace/"
+check "make CFLAGS=... keeps the include path" \
+	make -s -C "$T/src/userspace" CFLAGS='-O0 -g' tcpstates
+check "make CPPFLAGS=... keeps the include path" \
+	make -s -B -C "$T/src/userspace" CPPFLAGS=-DTS_BUILD_TEST tcpstates
+SAN='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all'
+if make -s -B -C "$T/src/userspace" CFLAGS="$SAN" LDFLAGS="$SAN" tcpstates \
+	>"$T/san.log" 2>&1; then
+	SANBIN=$T/src/userspace/tcpstates
+	: >"$T/san.log"
+	for f in "$DATA"/*.txt; do
+		b=$(basename "$f")
+		case $b in
+		all_*) set -- env TCPSTATES_PROC_ALL="$f" \
+			TCPSTATES_PROCFS="$T/procfs" "$SANBIN" --all-netns ;;
+		ports_*) set -- env TCPSTATES_PROC_PORTS="$f" "$SANBIN" \
+			--ports --source module ;;
+		*) set -- env TCPSTATES_PROC="$f" "$SANBIN" --source module ;;
+		esac
+		for fmt in "" -j -p "-s connected -H"; do
+			# shellcheck disable=SC2086
+			"$@" $fmt >/dev/null 2>>"$T/san.log"
+		done
+	done
+	{
+		"$SANBIN" --source netlink -j -4 >/dev/null
+		"$SANBIN" --ports --source netlink >/dev/null
+		env TCPSTATES_PROC="$DATA/ok.txt" "$SANBIN" --source module \
+			-w 0.1 -c 2 -j >/dev/null
+		env TCPSTATES_PROC="$DATA/ok.txt" "$SANBIN" --source module \
+			-p --label a=b >/dev/full
+		env TCPSTATES_PROC="$DATA/ok.txt" "$SANBIN" --check-tw 1,2 \
+			>/dev/null
+		if [ -n "$ns_ready" ]; then
+			"$SANBIN" -n "$NSB" --ports --processes -j >/dev/null
+			"$SANBIN" -n "$NSA" --processes >/dev/null
+		fi
+	} 2>>"$T/san.log"
+	check "ASan/UBSan: every recorded file, format and mode runs clean" \
+		bash -c "! grep -E 'runtime error|AddressSanitizer|LeakSanitizer' '$T/san.log'"
+else
+	nok "ASan/UBSan build failed" "$(tail -5 "$T/san.log")"
 fi
 
 # ---- docs ----

@@ -9,12 +9,20 @@
  *   ESTAB      connected pairs (2 ESTABLISHED sockets each)
  *   TIME_WAIT  pairs closed client first (1 TIME_WAIT socket each)
  *   CLOSE_WAIT pairs half closed by the client (1 FIN_WAIT2 + 1 CLOSE_WAIT)
+ *
+ * sockhelper leak ADDR PORT N
+ *   The CLOSE_WAIT leak: a server on PORT closes every connection it
+ *   accepts, and a child process named "leaky" opens N connections to it
+ *   and never closes them.  That leaves N CLOSE_WAIT sockets held by
+ *   "leaky" (out PORT) and N orphaned FIN_WAIT2 (in PORT).  Prints
+ *   "ready PID", PID being leaky's: kill it too.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -70,13 +78,69 @@ static void pair(const char *ip, int port, int lfd, int *cli, int *srv)
 		die("accept");
 }
 
+/* The client: connect @n times, wait for each server's FIN, keep them. */
+static void leaky(const char *ip, int port, int n, int done)
+{
+	char b;
+	int i, c;
+
+	prctl(PR_SET_NAME, "leaky", 0, 0, 0);
+	for (i = 0; i < n; i++) {
+		set_addr(ip, port);
+		c = socket(addr.ss_family, SOCK_STREAM, 0);
+		if (c < 0 || connect(c, (struct sockaddr *)&addr, addrlen))
+			die("connect");
+		if (read(c, &b, 1) != 0)	/* EOF: we are in CLOSE_WAIT */
+			die("read");
+	}
+	if (write(done, "x", 1) != 1)
+		die("write");
+	for (;;)
+		pause();
+}
+
+static void leak(const char *ip, int port, int n)
+{
+	int lfd, pfd[2], i, s;
+	pid_t pid;
+	char b;
+
+	set_addr(ip, port);
+	lfd = listener(ip, port);
+	if (pipe(pfd))
+		die("pipe");
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		close(lfd);
+		leaky(ip, port, n, pfd[1]);
+	}
+	for (i = 0; i < n; i++) {
+		s = accept(lfd, NULL, NULL);
+		if (s < 0)
+			die("accept");
+		close(s);
+	}
+	if (read(pfd[0], &b, 1) != 1)
+		die("leaky");
+	printf("ready %d\n", (int)pid);
+	fflush(stdout);
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	int port, nl, ne, ntw, ncw, i, lfd = -1, c, s;
 	int *tw;
 
+	if (argc == 5 && !strcmp(argv[1], "leak"))
+		leak(argv[2], atoi(argv[3]), atoi(argv[4]));
+
 	if (argc != 7) {
-		fprintf(stderr, "usage: sockhelper ADDR PORT LISTEN ESTAB TIME_WAIT CLOSE_WAIT\n");
+		fprintf(stderr, "usage: sockhelper ADDR PORT LISTEN ESTAB TIME_WAIT CLOSE_WAIT\n"
+				"       sockhelper leak ADDR PORT N\n");
 		return 2;
 	}
 	port = atoi(argv[2]);
