@@ -40,6 +40,9 @@
  */
 #define TCPSTATES_CHAIN_KEYS	32
 
+/* Sockets a chain may count straight into the totals, undoably. */
+#define TCPSTATES_UNDO		16
+
 #define TCPSTATES_NO_GROUP	U32_MAX
 /* An index entry for a group that found no room in the rows. */
 #define TCPSTATES_NO_ROOM	U32_MAX
@@ -155,14 +158,67 @@ static void tcpstates_add(struct tcpstates_counts *c,
 			c->sockets[s][f] += b->sockets[s][f];
 }
 
-static void tcpstates_walk_bucket_single(const struct tcpstates_table *t,
-					 unsigned int slot,
-					 struct tcpstates_counts *c)
+/*
+ * The common case: count straight into the totals, remembering what this
+ * chain added so that a stray can take it back.  A chain that counts more
+ * than the log holds is handed, undone, to tcpstates_walk_chain() (a
+ * chain that long is rare: the kernel sizes ehash to its sockets).
+ * Returns 1 when the chain ended well, 0 when it strayed, -1 when the log
+ * overflowed.  Per-bucket scratch would cost an empty-ish bucket more
+ * than its one socket does.
+ */
+static void tcpstates_undo(struct tcpstates_counts *c, const u8 *log,
+			   unsigned int n)
+{
+	u64 *cells = &c->sockets[0][0];
+
+	while (n--)
+		cells[log[n]]--;
+}
+
+static int tcpstates_walk_chain_direct(const struct tcpstates_table *t,
+				       unsigned int slot,
+				       struct tcpstates_counts *c)
+{
+	struct hlist_nulls_head *head = tcpstates_chain(t, slot);
+	u64 *cells = &c->sockets[0][0];
+	struct hlist_nulls_node *node;
+	u8 log[TCPSTATES_UNDO];
+	unsigned int state, n = 0;
+	struct sock *sk;
+	u8 i;
+
+	sk_nulls_for_each_rcu(sk, node, head) {
+		/* See tcpstates_walk_chain(). */
+		if (!net_eq(sock_net(sk), t->net))
+			continue;
+		state = tcpstates_state(sk, t->listen);
+		if (!state)
+			continue;
+		if (n == TCPSTATES_UNDO) {
+			tcpstates_undo(c, log, n);
+			return -1;
+		}
+		i = state * TCPSTATES_NR_FAMILIES +
+		    (READ_ONCE(sk->sk_family) == AF_INET6 ?
+		     TCPSTATES_IPV6 : TCPSTATES_IPV4);
+		log[n++] = i;
+		cells[i]++;
+	}
+	if (get_nulls_value(node) == tcpstates_nulls(t, slot))
+		return 1;
+	tcpstates_undo(c, log, n);
+	return 0;
+}
+
+/* A long chain: per-bucket scratch, committed once the chain ends well. */
+static void tcpstates_walk_bucket_long(const struct tcpstates_table *t,
+				       unsigned int slot,
+				       struct tcpstates_counts *c, int tries)
 {
 	struct tcpstates_bucket b;
-	int tries;
 
-	for (tries = 0; tries < TCPSTATES_RETRIES; tries++) {
+	for (; tries < TCPSTATES_RETRIES; tries++) {
 		if (tcpstates_walk_chain(t, slot, &b)) {
 			tcpstates_add(c, &b);
 			return;
@@ -172,6 +228,25 @@ static void tcpstates_walk_bucket_single(const struct tcpstates_table *t,
 	/* The last try's counts are the best we have; say so. */
 	tcpstates_add(c, &b);
 	c->incomplete++;
+}
+
+static void tcpstates_walk_bucket_single(const struct tcpstates_table *t,
+					 unsigned int slot,
+					 struct tcpstates_counts *c)
+{
+	int tries, ret = 0;
+
+	for (tries = 0; tries < TCPSTATES_RETRIES; tries++) {
+		ret = tcpstates_walk_chain_direct(t, slot, c);
+		if (ret > 0)
+			return;
+		if (ret < 0)
+			break;
+		c->restarts++;
+	}
+	/* Out of tries: one last walk whose counts stay, marked incomplete. */
+	tcpstates_walk_bucket_long(t, slot, c,
+				   ret < 0 ? tries : TCPSTATES_RETRIES - 1);
 }
 
 static u32 tcpstates_ns_group(const struct tcpstates_all *all,

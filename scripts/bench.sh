@@ -21,6 +21,9 @@
 #   BENCH_INTERFERE    size at which to measure data-path interference
 #                      [100000]; 0 for none.  BENCH_INTERFERE_ROUNDS [3]
 #                      windows of BENCH_INTERFERE_S seconds [4] per reader
+#   BENCH_NS           namespace counts of the container tier [10 100 1000];
+#                      empty for none.  BENCH_NS_HOST: the host's sockets
+#                      beside them [100000]
 #   BENCH_MEM          guest memory in MB [6144]: 1M sockets take about 4 GB
 #   BENCH_TIMEOUT      seconds before the guest is killed [3600]
 #   BENCH_RESULTS      the report [selftests/bench/RESULTS.md]
@@ -55,19 +58,21 @@ export BENCH_HANDSHAKE=${BENCH_HANDSHAKE:-0}
 export BENCH_INTERFERE=${BENCH_INTERFERE:-100000}
 export BENCH_INTERFERE_S=${BENCH_INTERFERE_S:-4}
 export BENCH_INTERFERE_ROUNDS=${BENCH_INTERFERE_ROUNDS:-3}
+export BENCH_NS=${BENCH_NS-10 100 1000}
+export BENCH_NS_HOST=${BENCH_NS_HOST:-100000}
 
 # The report quotes the command: only settings that differ from the
 # defaults make it.
 settings=
 for v in BENCH_KERNELS BENCH_SIZES BENCH_RUNS BENCH_MIN_RUNS BENCH_SLOW_S \
 	 BENCH_EHASH BENCH_HANDSHAKE BENCH_INTERFERE BENCH_INTERFERE_S \
-	 BENCH_INTERFERE_ROUNDS BENCH_MEM; do
+	 BENCH_INTERFERE_ROUNDS BENCH_NS BENCH_NS_HOST BENCH_MEM; do
 	case "$v=${!v:-}" in
 	BENCH_KERNELS=|BENCH_KERNELS=6.12|BENCH_MEM=|BENCH_MEM=6144) ;;
 	"BENCH_SIZES=1000 10000 100000 1000000"|BENCH_RUNS=5) ;;
 	BENCH_MIN_RUNS=3|BENCH_SLOW_S=10|BENCH_EHASH=524288) ;;
 	BENCH_HANDSHAKE=0|BENCH_INTERFERE=100000|BENCH_INTERFERE_S=4) ;;
-	BENCH_INTERFERE_ROUNDS=3) ;;
+	BENCH_INTERFERE_ROUNDS=3|"BENCH_NS=10 100 1000"|BENCH_NS_HOST=100000) ;;
 	*) settings+="$v='${!v}' " ;;
 	esac
 done
@@ -108,7 +113,7 @@ while read -r name abi _; do
 	rm -rf "$pl"
 	mkdir -p "$pl/bin"
 	cp "$out/$abi/tcpstates.ko" "$root/userspace/tcpstates" "$pl/"
-	cp "$root"/selftests/bench/{popgen,benchtime,chase,methods,guest.sh} "$pl/"
+	cp "$root"/selftests/bench/{popgen,benchtime,chase,nsbench,methods,guest.sh} "$pl/"
 	cp "$(command -v mawk)" "$pl/bin/awk"
 	cp "$(command -v sort)" "$(command -v uniq)" "$pl/bin/"
 
@@ -121,7 +126,8 @@ while read -r name abi _; do
 BENCH_MIN_RUNS=$BENCH_MIN_RUNS BENCH_SLOW_S=$BENCH_SLOW_S \
 BENCH_EHASH=$BENCH_EHASH BENCH_HANDSHAKE=$BENCH_HANDSHAKE \
 BENCH_INTERFERE=$BENCH_INTERFERE BENCH_INTERFERE_S=$BENCH_INTERFERE_S \
-BENCH_INTERFERE_ROUNDS=$BENCH_INTERFERE_ROUNDS bash ./guest.sh" | tee -a "$raw" || status=1
+BENCH_INTERFERE_ROUNDS=$BENCH_INTERFERE_ROUNDS BENCH_NS='$BENCH_NS' \
+BENCH_NS_HOST=$BENCH_NS_HOST bash ./guest.sh" | tee -a "$raw" || status=1
 done <<< "$kernels"
 
 {

@@ -139,6 +139,34 @@ check_churn() {
 	return $ret
 }
 
+# A private ehash of one bucket: every socket in one chain, longer than
+# what the walk counts straight into its totals.
+check_long_chains() {
+	local ns pid ret=0
+
+	if [ ! -w $CHILD_EHASH ]; then
+		SKIP_REASON="no tcp_child_ehash_entries (private ehash came with 6.1)"
+		return $ksft_skip
+	fi
+	echo 1 > $CHILD_EHASH
+	setup_ns L || return 1
+	echo 0 > $CHILD_EHASH
+	ip netns exec "$L" "$HERE/tcpgen" estab 60 > /dev/null &
+	pid=$!
+	defer kill $pid
+	ip netns exec "$L" "$HERE/tcpgen" tw 40 || ret=1
+	for _ in $(seq 100); do
+		[ "$(tcpstates_field "$L" ESTABLISHED 2)" = 120 ] && break
+		sleep 0.2
+	done
+	echo "# $(ip netns exec "$L" cat /proc/sys/net/ipv4/tcp_ehash_entries) bucket(s):" \
+		"$(tcpstates_field "$L" total 2) sockets"
+	ip netns exec "$L" "$HERE/compare_ss.sh" || ret=1
+	[ "$(tcpstates_field "$L" ESTABLISHED 2)" = 120 ] || ret=1
+	kill $pid
+	return $ret
+}
+
 # scans_per_read CMD...: how many table walks CMD made.
 scans_per_read() {
 	local before
@@ -179,6 +207,8 @@ else
 	setup_ns A || exit 1
 fi
 setup_ns C F || exit 1
+check_long_chains
+log_test $? "chains of 100+ sockets (a 1-bucket private ehash) count exactly"
 check_churn
 log_test $? "under connect/accept/RST and listen/close churn, every read: CLOSE 0, LISTEN exact"
 

@@ -63,5 +63,19 @@ for n in $SIZES; do
 	echo "tier_seconds $n $(($(date +%s) - start))"
 	./chase "$n" "$stride"
 done
+# The container tier: a host population in the shared table, and a
+# growing number of namespaces of about 100 sockets each, shared and private.
+NS_SIZES=${BENCH_NS:-10 100 1000}
+NS_HOST=${BENCH_NS_HOST:-100000}
+if [ -n "$NS_SIZES" ]; then
+	for kind in shared private; do
+		echo "nstier $kind"
+		opt=
+		[ $kind = private ] && opt="-p 256"
+		# shellcheck disable=SC2086
+		./popgen -e 0 -n "$NS_HOST" ./nsbench $opt -r "$RUNS" -N "$NS_SIZES" ||
+			failed=1
+	done
+fi
 echo "guest done"
 exit $failed

@@ -139,6 +139,9 @@ $1 == "churn" {
 	next
 }
 $1 == "tier_seconds" { tsec[k, $2] = $3; next }
+$1 == "nstier" { nskind = $2; nskinds[k, nskind] = 1; if (nskind == "shared") nsorder[k, 1] = nskind; else nsorder[k, 2] = nskind; next }
+$1 == "ns" && $3 == "made_s" { nsn[k, nskind, ++nsnn[k, nskind]] = $2; nsmade[k, nskind, $2] = $4; next }
+$1 == "ns" && NF == 5 { nst[k, nskind, $2, $3] = $4; next }
 $1 == "chase" {
 	chase[k, $3] = $9
 	cstride[k] = $5
@@ -249,6 +252,17 @@ END {
 		}
 		if (!any)
 			print "| (no size of 100k or more was run) | | | | |"
+
+		print ""
+		print "### The ports view (goal: within 1.5x of the plain walk)"
+		print ""
+		print "| sockets | `cat /proc/tcpstates_ports` ÷ `cat /proc/tcpstates` | in-process: read-ports ÷ read-tcpstates |"
+		print rule(3)
+		for (i = 1; i <= nsizes[k]; i++) {
+			n = sizes[k, i]
+			printf "| %s | %s | %s |\n", fmt_n(n), at_most(k, n, "ports", ref, 1.5), at_most(k, n, "read-ports", "read-tcpstates", 1.5)
+		}
+		container_tier(k)
 
 		print ""
 		print "### Counts agree"
@@ -476,4 +490,55 @@ function target(k, n, name, min, base,    r) {
 	if (!min)
 		return fmt_x(r)
 	return fmt_x(r) (r >= min ? " met" : " **not met**")
+}
+
+function at_most(k, n, name, base, max,    r) {
+	if (!((k, n, name) in wall) || !(wall[k, n, base] > 0))
+		return "-"
+	r = wall[k, n, name] / wall[k, n, base]
+	return fmt_x(r) (r <= max ? " met" : " **not met**")
+}
+
+# The container tier: nsbench's records, per kind of table.
+function container_tier(k,    j, kind, i, n, a, first, last) {
+	for (j = 1; j <= 2; j++) {
+		kind = nsorder[k, j]
+		if (kind == "")
+			continue
+		print ""
+		print "### Containers: every namespace's counts (" kind " ehash)"
+		print ""
+		if (kind == "shared")
+			print "The host's population above shares the global ehash with every namespace (the default for containers)."
+		else
+			print "Every namespace was made with a private ehash (`tcp_child_ehash_entries`), as a tuned container host would."
+		print "Each namespace holds about 100 loopback sockets (one listener, its connections); median ms of the whole sweep, and in brackets the ratio to one read of `/proc/tcpstates_all`."
+		print ""
+		print "| namespaces | `/proc/tcpstates_all`, one read | each netns's `/proc/tcpstates` (setns) | sock_diag per netns | `ss -tan` per netns | sock_diag ÷ all (≥ 50 at 1,000) |"
+		print rule(6)
+		for (i = 1; i <= nsnn[k, kind]; i++) {
+			n = nsn[k, kind, i]
+			a = nst[k, kind, n, "all"]
+			printf "| %s | %s | %s | %s | %s | %s |\n", fmt_n(n), fmt_ms(a), ns_cell(k, kind, n, "own", a), ns_cell(k, kind, n, "diag", a), ns_cell(k, kind, n, "ss", a), ns_goal(k, kind, n, a)
+		}
+		first = nsn[k, kind, 1]
+		last = nsn[k, kind, nsnn[k, kind]]
+		if (nsnn[k, kind] > 1 && nst[k, kind, first, "all"] > 0 && nst[k, kind, first, "diag"] > 0)
+			printf "\nFrom %s to %s namespaces (%.0fx as many): the one-pass read grew %.1fx, the per-namespace sock_diag loop %.1fx.\n", fmt_n(first), fmt_n(last), last / first, nst[k, kind, last, "all"] / nst[k, kind, first, "all"], nst[k, kind, last, "diag"] / nst[k, kind, first, "diag"]
+	}
+}
+
+function ns_cell(k, kind, n, m, a) {
+	if (!((k, kind, n, m) in nst))
+		return "-"
+	return fmt_ms(nst[k, kind, n, m]) (a > 0 ? " (" fmt_x(nst[k, kind, n, m] / a) ")" : "")
+}
+
+function ns_goal(k, kind, n, a,    r) {
+	if (!(a > 0) || !((k, kind, n, "diag") in nst))
+		return "-"
+	r = nst[k, kind, n, "diag"] / a
+	if (n < 1000)
+		return fmt_x(r)
+	return fmt_x(r) (r >= 50 ? " met" : " **not met**")
 }
