@@ -54,6 +54,8 @@ check() { # DESC CMD...
 	local desc=$1; shift
 	if "$@"; then ok "$desc"; else nok "$desc"; fi
 }
+# rc_grep RC WANT PATTERN FILE: exit status RC was WANT and FILE matches
+rc_grep() { [ "$1" = "$2" ] && grep -q "$3" "$4"; }
 
 in_ns() { ip netns exec "$NS" "$@"; }
 
@@ -126,7 +128,34 @@ check "--netns NAME sees the same sockets" \
 	[ "$(state_counts "$F.byname")" = "$(cat "$F.mod.states")" ]
 "$TCPSTATES" --source module -p >"$F.prom"
 check "prometheus output from the module" \
-	grep -q '^tcpstates_sockets{state="listen",family="ipv4"} ' "$F.prom"
+	grep -q '^tcpstates_sockets{netns="[0-9]*",state="listen",family="ipv4"} ' "$F.prom"
+in_ns "$TCPSTATES" --source module -p --label ns=test >"$F.prom"
+nsino=$(in_ns readlink /proc/self/ns/net | tr -dc 0-9)
+check "prometheus: the netns and --label on every sample" \
+	[ "$(grep -v '^#' "$F.prom" | grep -vc "^[a-z_]*{netns=\"$nsino\",ns=\"test\"[,}]")" = 0 ]
+"$TCPSTATES" --source module -p >/dev/full 2>"$F.err"
+check "prometheus to /dev/full: exit 1, a write error" \
+	rc_grep $? 1 "^tcpstates: write error" "$F.err"
+
+# -4 and ss's state sets: module and netlink agree
+in_ns "$TCPSTATES" --source module -4 -j >"$F.m4"
+check "-4 with the module: IPv4 only" \
+	grep -q '"LISTEN":{"ipv4":3,"total":3}' "$F.m4"
+for set in connected synchronized bucket big listening; do
+	in_ns "$TCPSTATES" --source module -s $set -j >"$F.jm"
+	in_ns "$TCPSTATES" --source netlink -s $set -j >"$F.jn"
+	state_counts "$F.jm" >"$F.sm"
+	state_counts "$F.jn" >"$F.sn"
+	check "-s $set: module and netlink agree" cmp -s "$F.sm" "$F.sn"
+done
+check "-s listening: LISTEN only" [ "$(cut -d' ' -f1 "$F.sm")" = LISTEN ]
+
+# watch mode: a time on each sample, rates from the second
+in_ns "$TCPSTATES" --source module -w 0.1 -c 2 -j >"$F.watch"
+check "watch with the module: two samples with a time" \
+	[ "$(grep -c '^{"time":"' "$F.watch")" = 2 ]
+check "watch with the module: rates in the second sample" \
+	[ "$(grep -c '"rates":{"tw_overflow":' "$F.watch")" = 1 ]
 
 # --all-netns from the initial netns: the test netns's row and its owner
 ino=$(in_ns readlink /proc/self/ns/net | tr -dc 0-9)
@@ -161,8 +190,11 @@ if [ -e "${TCPSTATES_PROC_PORTS:-/proc/tcpstates_ports}" ]; then
 	check "--ports: out 5000 holds the client sockets" \
 		grep -q '"direction":"out","port":5000,"states":{"ESTABLISHED":4,"SYN_SENT":0,"SYN_RECV":0,"FIN_WAIT1":0,"FIN_WAIT2":1,"TIME_WAIT":2,' "$F.pm"
 	check "--ports: module and netlink sources agree" \
-		[ "$(sed 's/"source":"[a-z]*"//' "$F.pm")" = \
-		  "$(sed 's/"source":"[a-z]*"//' "$F.pn")" ]
+		[ "$(sed 's/"time":"[^"]*"//; s/"source":"[a-z]*"//' "$F.pm")" = \
+		  "$(sed 's/"time":"[^"]*"//; s/"source":"[a-z]*"//' "$F.pn")" ]
+	in_ns "$TCPSTATES" --ports --source module -w 0.1 -c 2 -H >"$F.pw"
+	check "--ports in watch mode with the module" \
+		[ "$(grep -c '^Time: ' "$F.pw")" = 2 ]
 else
 	nok "--ports: no /proc/tcpstates_ports"
 fi
@@ -182,16 +214,52 @@ old_limit=
 check "--set tw_reuse=7 is rejected as invalid value" \
 	grep -q "^tcpstates: .*invalid value" "$F.err"
 
+# --processes with the module: its counts, a sock_diag dump's owners.
+# "leaky" holds 3 CLOSE_WAIT connections to 3306 (out 3306).
+in_ns "$SOCKHELPER" leak 127.0.0.1 3306 3 >"$F.leak" &
+helpers="$helpers $!"
+for _ in $(seq 50); do
+	[ -s "$F.leak" ] && break
+	sleep 0.1
+done
+leaky=$(sed -n 's/^ready //p' "$F.leak")
+if [ -n "$leaky" ] && [ -e "${TCPSTATES_PROC_PORTS:-/proc/tcpstates_ports}" ]; then
+	sleep 0.3
+	in_ns "$TCPSTATES" --ports --source module --processes -s close-wait -j \
+		>"$F.procs"
+	check "--processes --ports with the module: leaky holds out 3306" \
+		grep -q "\"direction\":\"out\",\"port\":3306,\"states\":{\"CLOSE_WAIT\":3},\"total\":3,\"processes\":{\"owners\":\[{\"pid\":$leaky,\"command\":\"leaky\",\"sockets\":3}\],\"no_process\":0,\"not_found\":0}" \
+		"$F.procs"
+	in_ns "$TCPSTATES" --source module --processes -s close-wait,fin-wait-2 \
+		>"$F.procs"
+	check "--processes on the per-state table with the module" \
+		grep -q "^CLOSE_WAIT .* leaky\[$leaky\]:3" "$F.procs"
+	check "--processes: the orphaned FIN_WAIT2 have no process" \
+		grep -q "^FIN_WAIT2 .*no-process:3" "$F.procs"
+else
+	nok "--processes: the leak helper did not start or no tcpstates_ports"
+fi
+
 # --check-tw: in the test netns, with the limit just above the count
+in_ns "$TCPSTATES" --source module -j >"$F.mod"
 tw=$(json_num "$F.mod" time_wait count)
 in_ns sh -c "echo $((tw + 1)) >$TWFILE"
-in_ns "$TCPSTATES" --source module --check-tw 50 >/dev/null
-check "--check-tw 50 with $tw of $((tw + 1)) exits 1" [ $? = 1 ]
+in_ns "$TCPSTATES" --source module --check-tw 50 >"$F.check"
+check "--check-tw 50 with $tw of $((tw + 1)): WARNING, exit 1" \
+	rc_grep $? 1 "^TIME_WAIT WARNING - $tw of limit $((tw + 1)) " "$F.check"
+in_ns "$TCPSTATES" --source module --check-tw 50,60 >"$F.check"
+check "--check-tw 50,60 with $tw of $((tw + 1)): CRITICAL, exit 2" \
+	rc_grep $? 2 "'time_wait'=$tw;" "$F.check"
 in_ns "$TCPSTATES" --source module --check-tw 100 >/dev/null
 check "--check-tw 100 with $tw of $((tw + 1)) exits 0" [ $? = 0 ]
 in_ns sh -c "echo 0 >$TWFILE"
-in_ns "$TCPSTATES" --source module --check-tw 100 >/dev/null
-check "--check-tw with limit 0 and TIME_WAIT sockets exits 1" [ $? = 1 ]
+in_ns "$TCPSTATES" --source module --check-tw 50,90 >/dev/null
+check "--check-tw with limit 0 and TIME_WAIT sockets: CRITICAL, exit 2" \
+	[ $? = 2 ]
+in_ns env TCPSTATES_PROC=/nonexistent "$TCPSTATES" --source module \
+	--check-tw 50 >"$F.check" 2>/dev/null
+check "--check-tw without the module's file: UNKNOWN, exit 3" \
+	rc_grep $? 3 "^TIME_WAIT UNKNOWN - module not loaded" "$F.check"
 
 echo "1..$n"
 [ $failed = 0 ]
