@@ -9,7 +9,7 @@
 # everything from one that did not:
 #   # guest: tests NAME...          first, the selftests this run will start
 #   # selftest: NAME                before each selftest's own TAP output
-#   # selftest NAME: plan P, ran R: N passed, N failed, N skipped
+#   # selftest NAME: plan P, ran R: N passed, N failed, N skipped, T s
 #                                   after it: its TAP plan (1..P, "none" if
 #                                   it printed none) and its numbered results
 #   # guest: planned P ran R        last: the sums over every selftest
@@ -39,6 +39,7 @@ for t in $TESTS; do
 		failed=1
 		continue
 	fi
+	t0=$SECONDS
 	TCPSTATES=$PWD/tcpstates SOCKHELPER=$PWD/sockhelper \
 		timeout $((600 + ${DURATION:-0})) "./$t" |
 		tee "/tmp/$t.out"
@@ -51,7 +52,7 @@ for t in $TESTS; do
 	n_skip=$(grep -cE '^ok [0-9]+.*# *SKIP' "/tmp/$t.out")
 	n_fail=$(grep -cE '^not ok [0-9]+' "/tmp/$t.out")
 	n=$((n_ok + n_fail))
-	echo "# selftest $t: plan ${plan:-none}, ran $n: $((n_ok - n_skip)) passed, $n_fail failed, $n_skip skipped"
+	echo "# selftest $t: plan ${plan:-none}, ran $n: $((n_ok - n_skip)) passed, $n_fail failed, $n_skip skipped, $((SECONDS - t0)) s"
 	planned=$((planned + ${plan:-0}))
 	ran=$((ran + n))
 
