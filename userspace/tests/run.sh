@@ -178,8 +178,9 @@ check "-H and -s table matches golden" \
 	diff -u "$GOLDEN/ok_filtered_noheader.table" "$T/out"
 check "auto source picks the module file when it exists" \
 	bash -c "TCPSTATES_PROC=$DATA/ok.txt '$BIN' | grep -q '^Source: module'"
-check "auto source falls back to netlink without the module" \
-	bash -c "TCPSTATES_PROC=$T/none '$BIN' | grep -q '^Source: netlink'"
+check "auto source falls back to netlink without the module and bpf" \
+	bash -c "TCPSTATES_PROC=$T/none TCPSTATES_NO_BPF=1 '$BIN' |
+		 grep -q '^Source: netlink'"
 
 # ---- JSON ----
 run 0 module ok.txt -j && cp "$T/out" "$T/ok.json"
@@ -530,21 +531,23 @@ assert r["listen_drops"] == 0, r' "$T/watch.json"
 # still come at start + i * 0.2 s (the old sleep-after-sample drifted).
 # The writer lets the reader close the FIFO before opening it again.
 mkfifo "$T/slow"
-(for _ in 1 2 3 4 5 6; do
+(for _ in 1 2 3 4 5 6 7 8; do
 	exec 3>"$T/slow"; sleep 0.08; cat "$DATA/ok.txt" >&3; exec 3>&-
 	sleep 0.05
 done) &
 slow=$!
-run 0 env TCPSTATES_PROC="$T/slow" "$BIN" --source module -j -w 0.2 -c 6
+run 0 env TCPSTATES_PROC="$T/slow" "$BIN" --source module -j -w 0.2 -c 8
 kill $slow 2>/dev/null
 wait $slow 2>/dev/null
 check "watch: fixed rate, no drift when samples are slow" python3 -c '
 import datetime, json, sys
 t = [datetime.datetime.fromisoformat(json.loads(l)["time"].replace("Z",
      "+00:00")).timestamp() for l in open(sys.argv[1])]
-assert len(t) == 6, t
-off = [t[i] - t[0] - 0.2 * i for i in range(6)]
-assert max(abs(o) for o in off) < 0.06, off' "$T/out"
+assert len(t) == 8, t
+# Drift would make every later sample 0.08 s later than the one before;
+# a busy machine only delays a sample now and then.
+off = [t[i] - t[0] - 0.2 * i for i in range(8)]
+assert min(off[4:]) < 0.05 and min(off) > -0.05, off' "$T/out"
 run 0 "$BIN" --source netlink -w 0.1 -c 2
 check "watch: 0.1 s is the shortest interval" [ "$(grep -c '^Time: ' "$T/out")" = 2 ]
 
@@ -699,6 +702,10 @@ assert states("syn-rcv") == {"SYN_RECV"}' "$T"
 else
 	nok "netlink tests need root and unshare -n"
 fi
+
+# ---- the bpf source on this kernel ----
+# shellcheck source=tests/bpf.sh
+. tests/bpf.sh
 
 # ---- two named namespaces for the tests below ----
 # NSA: the helper's sockets (3 IPv4 listeners, ...); NSB: a CLOSE_WAIT
@@ -1069,6 +1076,25 @@ fi
 check "man page renders without warnings" bash -c \
 	'MANWIDTH=80 man -l --warnings tcpstates.8 2>&1 >/dev/null |
 	 (! grep .)'
+check "docs use Debian's textfile directory only" bash -c "
+	! grep -rn 'node_exporter/textfile\|/var/lib/node_exporter' \
+		../README.md tcpstates.8 ../examples &&
+	grep -q '/var/lib/prometheus/node-exporter' ../README.md &&
+	grep -q 'prometheus/node\\\\-exporter' tcpstates.8"
+check "man page and README explain the TIME_WAIT row vs tw_count" bash -c "
+	grep -q 'orphaned FIN_WAIT2' tcpstates.8 &&
+	grep -q 'orphaned FIN_WAIT2' ../README.md"
+run 0 "$BIN" --help
+check "--help names every option" bash -c "
+	for o in --processes --label -4, -6, --netns-pid 'W\\[,C\\]' \
+		 'at least 0.1' '3 UNKNOWN'; do
+		grep -q -- \"\$o\" '$T/out' || { echo \$o; exit 1; }
+	done"
+if command -v promtool >/dev/null; then
+	sed -n '/^groups:$/,/^```$/p' ../README.md | sed '$d' >"$T/rules.yml"
+	check "README's alert rules pass promtool check rules" \
+		promtool check rules "$T/rules.yml"
+fi
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
