@@ -20,7 +20,8 @@ PKGS="build-essential qemu-system-x86 busybox-static cpio dwarves iproute2
 net-tools util-linux procps kmod xz-utils zstd sparse python3 prometheus
 prometheus-node-exporter curl
 man-db groff-base dkms debootstrap debian-archive-keyring
-linux-source-6.1 linux-source-6.12 bc flex bison libelf-dev libssl-dev"
+linux-source-6.1 linux-source-6.12 bc flex bison libelf-dev libssl-dev
+clang llvm libbpf-dev bpftool zlib1g-dev"
 
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -81,7 +81,7 @@ static void print_help(void)
 	       "  -c, --count COUNT        stop after COUNT samples\n"
 	       "  -n, --netns PATH|NAME    enter this network namespace first\n"
 	       "  -N, --netns-pid PID      enter the network namespace of PID\n"
-	       "      --source SRC         auto (default), module or netlink\n"
+	       "      --source SRC         auto (default), module, bpf or netlink\n"
 	       "      --check-tw W[,C]     Nagios-style check of TIME_WAIT against\n"
 	       "                           W and C percent of the limit\n"
 	       "      --set KEY=VALUE      set max_tw_buckets or tw_reuse\n"
@@ -171,7 +171,9 @@ static enum ts_source parse_source(const char *arg)
 		return TS_SRC_MODULE;
 	if (!strcmp(arg, "netlink"))
 		return TS_SRC_NETLINK;
-	usage_err("--source: unknown source \"%s\" (auto, module, netlink)",
+	if (!strcmp(arg, "bpf"))
+		return TS_SRC_BPF;
+	usage_err("--source: unknown source \"%s\" (auto, module, bpf, netlink)",
 		  arg);
 	return TS_SRC_AUTO;
 }
@@ -406,6 +408,8 @@ static void check_mode(struct ts_opts *o)
 		usage_err("--all-netns reads every netns from the initial one; drop --netns");
 	if (o->mode == TS_MODE_ALL && o->source == TS_SRC_NETLINK)
 		usage_err("--all-netns needs the module (/proc/tcpstates_all); drop --source netlink");
+	if (o->mode != TS_MODE_SAMPLE && o->source == TS_SRC_BPF)
+		usage_err("--source bpf counts states only; --ports and --all-netns need the module or netlink");
 	if (o->mode == TS_MODE_ALL && o->fams != TS_FAMS_ALL)
 		usage_err("--all-netns counts IPv4 and IPv6 together; drop -4/-6");
 	if (o->mode == TS_MODE_ALL && o->procs)

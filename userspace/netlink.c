@@ -267,7 +267,8 @@ static int read_sysctl(const char *path, unsigned long long *val)
 	return 0;
 }
 
-static int read_counters(struct ts_sample *s)
+/* What the module reports besides the states; the bpf source too. */
+int ts_read_counters(struct ts_sample *s)
 {
 	static const char * const names[] = {
 		"TCPTimeWaitOverflow", "ListenOverflows", "ListenDrops",
@@ -313,7 +314,7 @@ int ts_read_netlink(struct ts_sample *s)
 	for (i = 1; i < TCPSTATES_NR_STATES; i++)
 		for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++)
 			s->total[fam] += s->sockets[i][fam];
-	return read_counters(s);
+	return ts_read_counters(s);
 }
 
 /* ---- --ports and --processes ---- */

@@ -72,7 +72,14 @@ static const char * const ts_family_names[TCPSTATES_NR_FAMILIES] = {
 
 const char *ts_source_name(enum ts_source src)
 {
-	return src == TS_SRC_NETLINK ? "netlink" : "module";
+	switch (src) {
+	case TS_SRC_NETLINK:
+		return "netlink";
+	case TS_SRC_BPF:
+		return "bpf";
+	default:
+		return "module";
+	}
 }
 
 static unsigned long long metric_val(const struct ts_sample *s,

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcpstates: count TCP sockets per state and address family, from the
- * tcpstates module's /proc/tcpstates or from sock_diag netlink, and
- * manage the module's TIME_WAIT tunables.  --all-netns and --ports print
- * the module's per-namespace and per-port tables.
+ * tcpstates module's /proc/tcpstates, from the module's walk run as a BPF
+ * program or from sock_diag netlink, and manage the module's TIME_WAIT
+ * tunables.  --all-netns and --ports print the module's per-namespace
+ * and per-port tables.
  *
  * Exit status: 0 ok, 1 runtime error (a write error on stdout too),
  * 2 usage error.  --check-tw is a monitoring plugin instead: 0 OK,
@@ -24,6 +25,7 @@
 #include "tcpstates.h"
 
 bool ts_check_mode;
+bool ts_err_quiet;		/* auto trying a source: keep the error */
 static char ts_last_err[512];	/* for --check-tw's UNKNOWN line */
 
 void ts_err(const char *fmt, ...)
@@ -33,7 +35,8 @@ void ts_err(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(ts_last_err, sizeof(ts_last_err), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "tcpstates: %s\n", ts_last_err);
+	if (!ts_err_quiet)
+		fprintf(stderr, "tcpstates: %s\n", ts_last_err);
 }
 
 void ts_now(struct timespec *wall, struct timespec *mono)
@@ -121,10 +124,32 @@ static int take_sample(const struct ts_opts *o, struct ts_sample *s)
 
 	if (o->source == TS_SRC_MODULE)
 		ret = ts_read_module(proc_path(), s);
+	else if (o->source == TS_SRC_BPF)
+		ret = ts_read_bpf(s);
 	else
 		ret = ts_read_netlink(s);
 	ts_now(&s->wall, &s->mono);
 	return ret;
+}
+
+/*
+ * The module when it is loaded, else the bpf walk when this kernel runs
+ * it (tried once, quietly), else sock_diag.  TCPSTATES_NO_BPF=1 skips bpf.
+ */
+static enum ts_source auto_source(void)
+{
+	const char *no_bpf = getenv("TCPSTATES_NO_BPF");
+	struct ts_sample s;
+	int ret;
+
+	if (!access(proc_path(), F_OK))
+		return TS_SRC_MODULE;
+	if (no_bpf && *no_bpf && strcmp(no_bpf, "0"))
+		return TS_SRC_NETLINK;
+	ts_err_quiet = true;
+	ret = ts_read_bpf(&s);
+	ts_err_quiet = false;
+	return ret ? TS_SRC_NETLINK : TS_SRC_BPF;
 }
 
 static int find_procs(const struct ts_opts *o, struct ts_procs *p)
@@ -370,8 +395,7 @@ int main(int argc, char **argv)
 		return ts_finish(run_watch(&o, one_table, NULL));
 	/* Resolved once, so a watch never mixes sources. */
 	if (o.source == TS_SRC_AUTO)
-		o.source = access(proc_path(), F_OK) ? TS_SRC_NETLINK :
-						       TS_SRC_MODULE;
+		o.source = auto_source();
 	if (o.check)
 		return ts_finish(run_check(&o));
 	return ts_finish(run_samples(&o));

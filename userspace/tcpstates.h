@@ -41,6 +41,7 @@ enum ts_source {
 	TS_SRC_AUTO,
 	TS_SRC_MODULE,
 	TS_SRC_NETLINK,
+	TS_SRC_BPF,
 };
 
 enum ts_format {
@@ -50,7 +51,7 @@ enum ts_format {
 };
 
 struct ts_sample {
-	enum ts_source source;		/* module or netlink, never auto */
+	enum ts_source source;		/* module, netlink or bpf, never auto */
 	unsigned long long netns;	/* inode of the network namespace */
 	unsigned long long sockets[TCPSTATES_NR_STATES][TCPSTATES_NR_FAMILIES];
 	unsigned long long total[TCPSTATES_NR_FAMILIES];
@@ -204,6 +205,7 @@ void ts_parse_args(struct ts_opts *o, int argc, char **argv);
 
 /* tcpstates.c */
 void ts_err(const char *fmt, ...);
+extern bool ts_err_quiet;
 void ts_now(struct timespec *wall, struct timespec *mono);
 int ts_finish(int rc);
 extern bool ts_check_mode;
@@ -229,8 +231,12 @@ void ts_read_comm(const char *procfs, int pid, char *comm);
 
 /* netlink.c */
 int ts_read_netlink(struct ts_sample *s);
+int ts_read_counters(struct ts_sample *s);
 int ts_read_ports_netlink(struct ts_table *t, unsigned int fams);
 int ts_dump_socks(unsigned int states, bool ports, struct ts_socks *ss);
+
+/* bpf.c */
+int ts_read_bpf(struct ts_sample *s);
 
 /* procs.c */
 int ts_find_procs(struct ts_procs *p, const bool *show, unsigned int fams,

@@ -178,8 +178,9 @@ check "-H and -s table matches golden" \
 	diff -u "$GOLDEN/ok_filtered_noheader.table" "$T/out"
 check "auto source picks the module file when it exists" \
 	bash -c "TCPSTATES_PROC=$DATA/ok.txt '$BIN' | grep -q '^Source: module'"
-check "auto source falls back to netlink without the module" \
-	bash -c "TCPSTATES_PROC=$T/none '$BIN' | grep -q '^Source: netlink'"
+check "auto source falls back to netlink without the module and bpf" \
+	bash -c "TCPSTATES_PROC=$T/none TCPSTATES_NO_BPF=1 '$BIN' |
+		 grep -q '^Source: netlink'"
 
 # ---- JSON ----
 run 0 module ok.txt -j && cp "$T/out" "$T/ok.json"
@@ -701,6 +702,10 @@ assert states("syn-rcv") == {"SYN_RECV"}' "$T"
 else
 	nok "netlink tests need root and unshare -n"
 fi
+
+# ---- the bpf source on this kernel ----
+# shellcheck source=tests/bpf.sh
+. tests/bpf.sh
 
 # ---- two named namespaces for the tests below ----
 # NSA: the helper's sockets (3 IPv4 listeners, ...); NSB: a CLOSE_WAIT

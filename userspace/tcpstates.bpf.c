@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The bpf source: the module's walk (module/walk.c) as a BPF program, for
+ * hosts that cannot load tcpstates.ko.
+ *
+ * The program is a task iterator that the reader attaches filtered to its
+ * own thread, so one read of the iterator runs it once, under
+ * rcu_read_lock(), for the reader: it walks the reader's netns's ehash
+ * (a private one when the netns has it) or the listener table (lhash2),
+ * filtered by netns, with bpf_loop() and plain probe reads of sock_common
+ * fields and tw_substate.  No lock is taken, no socket referenced.
+ *
+ * One run covers at most "limit" buckets from "start" of one table; the
+ * reader runs it again from "next" until "next" reaches "nr_slots".  The
+ * loop takes one step per bucket and per socket; a run whose steps end
+ * inside a chain drops that chain's counts and stops at its bucket, which
+ * the next run walks again.  A chain that ends on another chain's nulls
+ * value is walked again, TS_RETRIES times at most; then its last counts
+ * are kept and "incomplete" says so (the reader makes that an error).
+ *
+ * Counts follow the module's rules: ehash holds ESTABLISHED to CLOSING
+ * except CLOSE and LISTEN, timewait socks count by tw_substate (FIN_WAIT2
+ * or TIME_WAIT), request socks as SYN_RECV in their own family; the
+ * listener table holds LISTEN only.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+#include "tcpstates_bpf.h"
+
+#define TS_RETRIES		8
+#define TS_MAX_STEPS		0x800000	/* bpf_loop's own limit */
+#define TS_LISTENING_NULLS_BASE	0x20000000	/* as in the kernel */
+#define TS_AF_INET6		10
+
+enum {
+	TS_TCP_ESTABLISHED = 1,
+	TS_TCP_SYN_SENT,
+	TS_TCP_SYN_RECV,
+	TS_TCP_FIN_WAIT1,
+	TS_TCP_FIN_WAIT2,
+	TS_TCP_TIME_WAIT,
+	TS_TCP_CLOSE,
+	TS_TCP_CLOSE_WAIT,
+	TS_TCP_LAST_ACK,
+	TS_TCP_LISTEN,
+	TS_TCP_CLOSING,
+	TS_TCP_NEW_SYN_RECV,
+};
+
+/* In, before each run: the reader's thread, the one task walked for... */
+__u32 target_tid;
+/* ...and what to walk. */
+__u32 table;			/* TS_BPF_LISTEN or TS_BPF_EHASH */
+__u32 start;
+__u32 limit;
+/* Out. */
+__u32 ran;
+__u32 next;
+__u32 nr_slots;
+__u32 err;
+__u64 restarts;
+__u64 incomplete;
+__u64 counts[TS_BPF_CELLS];	/* state * 2 + family, added up over runs */
+
+/* The chain being walked, added to counts when it ends well. */
+static __u32 chain[TS_BPF_CELLS];
+
+struct ts_walk {
+	__u64 base;		/* address of the first bucket's chain head */
+	__u64 stride;		/* bytes from one bucket to the next */
+	__u64 net;		/* the netns counted */
+	__u64 node;		/* the chain's current node; 0: between chains */
+	__u64 nulls_off;	/* skc_nulls_node in sock_common */
+	__u32 slot;
+	__u32 end;
+	__u32 nulls_base;
+	__u32 tries;
+	__u32 listen;
+	__u32 chain_n;
+};
+
+static void chain_drop(struct ts_walk *w)
+{
+	__u32 i;
+
+	if (!w->chain_n)
+		return;
+	for (i = 0; i < TS_BPF_CELLS; i++)
+		chain[i] = 0;
+	w->chain_n = 0;
+}
+
+static void chain_commit(struct ts_walk *w)
+{
+	__u32 i;
+
+	if (!w->chain_n)
+		return;
+	for (i = 0; i < TS_BPF_CELLS; i++) {
+		counts[i] += chain[i];
+		chain[i] = 0;
+	}
+	w->chain_n = 0;
+}
+
+/* The state as the module counts it, or 0: see module/walk.c. */
+static __u32 sock_state(__u64 sk, __u32 listen)
+{
+	__u32 state = BPF_CORE_READ((struct sock_common *)sk, skc_state);
+
+	if (listen)
+		return state == TS_TCP_LISTEN ? state : 0;
+	switch (state) {
+	case TS_TCP_ESTABLISHED:
+	case TS_TCP_SYN_SENT:
+	case TS_TCP_SYN_RECV:
+	case TS_TCP_FIN_WAIT1:
+	case TS_TCP_FIN_WAIT2:
+	case TS_TCP_CLOSE_WAIT:
+	case TS_TCP_LAST_ACK:
+	case TS_TCP_CLOSING:
+		return state;
+	case TS_TCP_TIME_WAIT:
+		state = BPF_CORE_READ((struct inet_timewait_sock *)sk,
+				      tw_substate);
+		return state == TS_TCP_FIN_WAIT2 || state == TS_TCP_TIME_WAIT ?
+		       state : 0;
+	case TS_TCP_NEW_SYN_RECV:
+		return TS_TCP_SYN_RECV;
+	default:
+		return 0;
+	}
+}
+
+/* The end of a chain: count it, or walk it again if it strayed. */
+static void chain_end(struct ts_walk *w)
+{
+	if ((w->node >> 1) != w->nulls_base + w->slot) {
+		restarts++;
+		if (++w->tries < TS_RETRIES) {
+			chain_drop(w);
+			w->node = 0;
+			return;
+		}
+		/* Out of tries: the last walk's counts, marked. */
+		incomplete++;
+	}
+	chain_commit(w);
+	w->tries = 0;
+	w->slot++;
+	w->node = 0;
+}
+
+/* One bucket head or one socket per step; returns 1 to stop. */
+static long walk_step(__u32 i, void *data)
+{
+	struct hlist_nulls_node *node;
+	struct ts_walk *w = data;
+	__u64 sk, first = 0;
+	__u32 state, fam;
+
+	if (!w->node) {
+		if (w->slot >= w->end)
+			return 1;
+		if (bpf_probe_read_kernel(&first, sizeof(first),
+					  (void *)(w->base +
+						   w->slot * w->stride)) ||
+		    !first) {
+			err = TS_BPF_EFAULT;
+			return 1;
+		}
+		w->node = first;
+		/* An empty bucket costs no second step. */
+		if (first & 1)
+			chain_end(w);
+		return 0;
+	}
+	if (w->node & 1) {
+		chain_end(w);
+		return 0;
+	}
+	sk = w->node - w->nulls_off;
+	/*
+	 * Filter even a private ehash: a recycled socket can lead the walk
+	 * into another table's chain of the same index.
+	 */
+	if ((__u64)BPF_CORE_READ((struct sock_common *)sk, skc_net.net) ==
+	    w->net) {
+		state = sock_state(sk, w->listen);
+		if (state) {
+			fam = BPF_CORE_READ((struct sock_common *)sk,
+					    skc_family) == TS_AF_INET6;
+			chain[(state * 2 + fam) & (TS_BPF_CELLS - 1)]++;
+			w->chain_n++;
+		}
+	}
+	node = (struct hlist_nulls_node *)w->node;
+	w->node = (__u64)BPF_CORE_READ(node, next);
+	if (!w->node) {
+		err = TS_BPF_EFAULT;
+		return 1;
+	}
+	return 0;
+}
+
+SEC("iter/task")
+int tcpstates_walk(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct inet_hashinfo *h;
+	struct ts_walk w = {};
+	struct net *net;
+	__u64 base;
+
+	if (!task || BPF_CORE_READ(task, pid) != target_tid)
+		return 0;
+	ran++;
+	net = BPF_CORE_READ(task, nsproxy, net_ns);
+	h = BPF_CORE_READ(net, ipv4.tcp_death_row.hashinfo);
+	if (!net || !h) {
+		err = TS_BPF_EFAULT;
+		return 0;
+	}
+	w.net = (__u64)net;
+	w.nulls_off = bpf_core_field_offset(struct sock_common,
+					    skc_nulls_node);
+	if (table == TS_BPF_LISTEN) {
+		base = (__u64)BPF_CORE_READ(h, lhash2);
+		w.base = base + bpf_core_field_offset(struct inet_listen_hashbucket,
+						      nulls_head);
+		w.stride = bpf_core_type_size(struct inet_listen_hashbucket);
+		nr_slots = BPF_CORE_READ(h, lhash2_mask) + 1;
+		w.nulls_base = TS_LISTENING_NULLS_BASE;
+		w.listen = 1;
+	} else {
+		base = (__u64)BPF_CORE_READ(h, ehash);
+		w.base = base + bpf_core_field_offset(struct inet_ehash_bucket,
+						      chain);
+		w.stride = bpf_core_type_size(struct inet_ehash_bucket);
+		nr_slots = BPF_CORE_READ(h, ehash_mask) + 1;
+	}
+	if (!base) {
+		err = TS_BPF_EFAULT;
+		return 0;
+	}
+	w.slot = start;
+	w.end = nr_slots - start > limit ? start + limit : nr_slots;
+	if (start < nr_slots)
+		bpf_loop(TS_MAX_STEPS, walk_step, &w, 0);
+	/* Steps ran out inside a chain: the next run walks it again. */
+	chain_drop(&w);
+	next = w.slot;
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
