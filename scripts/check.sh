@@ -166,7 +166,7 @@ while read -r name abi tc; do
 		result 0 "$name: guest booted, $counts (every selftest's full plan), no kernel splat"
 	else
 		echo "$problems" | sed "s/^/# $name: /"
-		result 1 "$name: the guest did not run its full plan: $(echo "$problems" | head -n 1) ($counts)"
+		result 1 "$name: guest run incomplete or failed: $(echo "$problems" | head -n 1) ($counts)"
 	fi
 	echo "# kernel $name: $(($(date +%s) - start)) s"
 done <<< "$kernels"
