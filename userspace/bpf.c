@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The bpf source: the module's walk run as a BPF program (tcpstates.bpf.c)
- * for hosts that cannot load the module.  Each read loads the program,
- * attaches it as a task iterator filtered to this thread, runs it over
- * the listener table and then ehash in bounded ranges of buckets, and
- * unloads it: nothing is pinned, nothing stays behind.
+ * for hosts that cannot load the module.  The first read loads the
+ * program and attaches it as a task iterator filtered to this thread;
+ * each read then runs it over the listener table and ehash, in bounded
+ * ranges of buckets.  Nothing is pinned: the program goes when the
+ * reader exits.
  *
  * The TIME_WAIT count and limit and the overflow counters come from /proc,
  * as for the netlink source.
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
@@ -63,8 +65,8 @@ static const char *load_reason(int ret)
 		return ts_reasons[TS_NO_BTF];
 	switch (-ret) {
 	case EPERM:
-	case EACCES:
 		return ts_reasons[TS_NO_PERM];
+	case EACCES:	/* the verifier's no */
 	case EINVAL:
 	case TS_ENOTSUPP:
 	case EOPNOTSUPP:
@@ -76,19 +78,21 @@ static const char *load_reason(int ret)
 	}
 }
 
+static struct tcpstates_bpf *ts_skel;
+static struct bpf_link *ts_link;
+
 /* One program run over [start, start + TS_BPF_BUCKETS) of @table. */
-static int run_once(struct tcpstates_bpf *skel, struct bpf_link *link,
-		    unsigned int table, unsigned int first)
+static int run_once(unsigned int table, unsigned int first)
 {
 	char buf[64];
 	ssize_t len;
 	int fd;
 
-	skel->bss->table = table;
-	skel->bss->start = first;
-	skel->bss->limit = TS_BPF_BUCKETS;
-	skel->bss->ran = 0;
-	fd = bpf_iter_create(bpf_link__fd(link));
+	ts_skel->bss->table = table;
+	ts_skel->bss->start = first;
+	ts_skel->bss->limit = TS_BPF_BUCKETS;
+	ts_skel->bss->ran = 0;
+	fd = bpf_iter_create(bpf_link__fd(ts_link));
 	if (fd < 0) {
 		ts_err("bpf: iterator: %s", strerror(errno));
 		return -1;
@@ -101,103 +105,121 @@ static int run_once(struct tcpstates_bpf *skel, struct bpf_link *link,
 		ts_err("bpf: iterator read: %s", strerror(errno));
 		return -1;
 	}
-	if (skel->bss->ran != 1) {
+	if (ts_skel->bss->ran != 1) {
 		ts_err("bpf: the program ran %u times for this thread, not once",
-		       skel->bss->ran);
+		       ts_skel->bss->ran);
 		return -1;
 	}
-	if (skel->bss->err) {
-		ts_err("bpf: the walk could not read a table of the kernel");
+	if (ts_skel->bss->err) {
+		ts_err("bpf: the walk could not read %s",
+		       ts_skel->bss->err == TS_BPF_ELAYOUT ?
+		       "struct sock_common in one piece" :
+		       "a table of the kernel");
 		return -1;
 	}
 	return 0;
 }
 
 /* Every bucket of @table, a bounded range per run. */
-static int walk_table(struct tcpstates_bpf *skel, struct bpf_link *link,
-		      unsigned int table, unsigned long long *buckets)
+static int walk_table(unsigned int table, unsigned long long *buckets)
 {
 	unsigned int first = 0;
 
 	do {
-		if (run_once(skel, link, table, first))
+		if (run_once(table, first))
 			return -1;
 		/* Not even one chain fit in bpf_loop's steps. */
-		if (skel->bss->next <= first &&
-		    first < skel->bss->nr_slots) {
+		if (ts_skel->bss->next <= first &&
+		    first < ts_skel->bss->nr_slots) {
 			ts_err("bpf: a chain of bucket %u is longer than one program run can walk",
 			       first);
 			return -1;
 		}
-		first = skel->bss->next;
-	} while (first < skel->bss->nr_slots);
-	*buckets += skel->bss->nr_slots;
+		first = ts_skel->bss->next;
+	} while (first < ts_skel->bss->nr_slots);
+	*buckets += ts_skel->bss->nr_slots;
 	return 0;
 }
 
-static int walk(struct tcpstates_bpf *skel, struct ts_sample *s)
+static int walk(struct ts_sample *s)
 {
-	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
-	union bpf_iter_link_info info = { 0 };
-	struct bpf_link *link;
+	struct timespec t0, t1;
 	unsigned int st, fam;
-	int ret;
 
-	info.task.tid = gettid();
-	opts.link_info = &info;
-	opts.link_info_len = sizeof(info);
-	link = bpf_program__attach_iter(skel->progs.tcpstates_walk, &opts);
-	if (!link) {
-		ret = -errno;
-		ts_err("bpf: attach: %s", load_reason(ret));
+	memset(ts_skel->bss->counts, 0, sizeof(ts_skel->bss->counts));
+	ts_skel->bss->restarts = 0;
+	ts_skel->bss->incomplete = 0;
+	ts_skel->bss->err = 0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (walk_table(TS_BPF_LISTEN, &s->scan_buckets) ||
+	    walk_table(TS_BPF_EHASH, &s->scan_buckets))
 		return -1;
-	}
-	ret = walk_table(skel, link, TS_BPF_LISTEN, &s->scan_buckets);
-	if (!ret)
-		ret = walk_table(skel, link, TS_BPF_EHASH, &s->scan_buckets);
-	bpf_link__destroy(link);
-	if (ret)
-		return -1;
-	if (skel->bss->incomplete) {
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* The module's scan time is its walk's; here the runs', syscalls too. */
+	s->has_scan = true;
+	s->scan_ns = (t1.tv_sec - t0.tv_sec) * 1000000000ULL +
+		     t1.tv_nsec - t0.tv_nsec;
+	if (ts_skel->bss->incomplete) {
 		ts_err("bpf: %llu chains kept changing under socket churn (%llu restarts); retry",
-		       (unsigned long long)skel->bss->incomplete,
-		       (unsigned long long)skel->bss->restarts);
+		       (unsigned long long)ts_skel->bss->incomplete,
+		       (unsigned long long)ts_skel->bss->restarts);
 		return -1;
 	}
 	s->has_restarts = true;
-	s->scan_restarts = skel->bss->restarts;
+	s->scan_restarts = ts_skel->bss->restarts;
 	for (st = 1; st < TCPSTATES_NR_STATES; st++) {
 		for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++) {
-			s->sockets[st][fam] = skel->bss->counts[st * 2 + fam];
+			s->sockets[st][fam] = ts_skel->bss->counts[st * 2 + fam];
 			s->total[fam] += s->sockets[st][fam];
 		}
 	}
 	return 0;
 }
 
-int ts_read_bpf(struct ts_sample *s)
+/*
+ * Load the program and attach it for this thread, once: --source auto
+ * tries this (quietly) to choose the source, a watch reuses it.
+ */
+int ts_bpf_open(void)
 {
-	struct tcpstates_bpf *skel;
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info info = { 0 };
 	int ret;
 
-	memset(s, 0, sizeof(*s));
-	s->source = TS_SRC_BPF;
+	if (ts_link)
+		return 0;
 	libbpf_set_print(ts_libbpf_print);
-	skel = tcpstates_bpf__open();
-	if (!skel) {
+	ts_skel = tcpstates_bpf__open();
+	if (!ts_skel) {
 		ts_err("bpf: open: %s", strerror(errno));
 		return -1;
 	}
-	ret = tcpstates_bpf__load(skel);
+	ret = tcpstates_bpf__load(ts_skel);
 	if (ret) {
 		ts_err("bpf: load: %s", load_reason(ret));
-		tcpstates_bpf__destroy(skel);
-		return -1;
+		goto fail;
 	}
-	skel->bss->target_tid = gettid();
-	ret = walk(skel, s);
-	tcpstates_bpf__destroy(skel);
-	if (ret)
+	ts_skel->bss->target_tid = gettid();
+	info.task.tid = gettid();
+	opts.link_info = &info;
+	opts.link_info_len = sizeof(info);
+	ts_link = bpf_program__attach_iter(ts_skel->progs.tcpstates_walk, &opts);
+	if (!ts_link) {
+		ts_err("bpf: attach: %s", load_reason(-errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	tcpstates_bpf__destroy(ts_skel);
+	ts_skel = NULL;
+	return -1;
+}
+
+int ts_read_bpf(struct ts_sample *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->source = TS_SRC_BPF;
+	if (ts_bpf_open() || walk(s))
 		return -1;
 	return ts_read_counters(s);
 }

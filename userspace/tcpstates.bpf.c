@@ -34,6 +34,15 @@
 #define TS_LISTENING_NULLS_BASE	0x20000000	/* as in the kernel */
 #define TS_AF_INET6		10
 
+/*
+ * A socket's fields come in one read of TS_SK_SPAN bytes of sock_common
+ * from skc_family on (every object in these tables is larger), a chunk of
+ * bucket heads in one read of at most TS_HEADS_BYTES.
+ */
+#define TS_SK_SPAN		128
+#define TS_HEADS_BYTES		4096
+#define TS_SK_OFF(f)		bpf_core_field_offset(struct sock_common, f)
+
 enum {
 	TS_TCP_ESTABLISHED = 1,
 	TS_TCP_SYN_SENT,
@@ -66,6 +75,8 @@ __u64 counts[TS_BPF_CELLS];	/* state * 2 + family, added up over runs */
 
 /* The chain being walked, added to counts when it ends well. */
 static __u32 chain[TS_BPF_CELLS];
+/* Bucket heads from ts_walk.hslot on, read in this run. */
+static __u8 heads[TS_HEADS_BYTES];
 
 struct ts_walk {
 	__u64 base;		/* address of the first bucket's chain head */
@@ -75,11 +86,21 @@ struct ts_walk {
 	__u64 nulls_off;	/* skc_nulls_node in sock_common */
 	__u32 slot;
 	__u32 end;
+	__u32 hslot;		/* the first bucket in heads[] */
+	__u32 hn;		/* how many there are; 0: none */
+	__u32 hcap;		/* how many fit */
 	__u32 nulls_base;
 	__u32 tries;
 	__u32 listen;
 	__u32 chain_n;
 };
+
+/*
+ * The walk's state lives in a map value, not on the stack: the verifier
+ * then knows nothing of its values between steps, and checks one step
+ * instead of following slot and node through every iteration.
+ */
+static struct ts_walk walk;
 
 static void chain_drop(struct ts_walk *w)
 {
@@ -106,10 +127,8 @@ static void chain_commit(struct ts_walk *w)
 }
 
 /* The state as the module counts it, or 0: see module/walk.c. */
-static __u32 sock_state(__u64 sk, __u32 listen)
+static __u32 sock_state(__u64 sk, __u32 state, __u32 listen)
 {
-	__u32 state = BPF_CORE_READ((struct sock_common *)sk, skc_state);
-
 	if (listen)
 		return state == TS_TCP_LISTEN ? state : 0;
 	switch (state) {
@@ -153,21 +172,58 @@ static void chain_end(struct ts_walk *w)
 	w->node = 0;
 }
 
+/*
+ * The first node of the current bucket: from a chunk of heads read in
+ * this run, under this RCU read-side section (a head that changed since
+ * is a socket that came or went during the walk, as in the module); a
+ * chain walked again reads its head again.
+ */
+static int head_read(struct ts_walk *w, __u64 *first)
+{
+	__u64 size, off;
+	__u32 n;
+
+	if (w->tries)
+		return bpf_probe_read_kernel(first, sizeof(*first),
+					     (void *)(w->base +
+						      w->slot * w->stride));
+	if (w->slot < w->hslot || w->slot - w->hslot >= w->hn) {
+		n = w->end - w->slot;
+		if (n > w->hcap)
+			n = w->hcap;
+		size = (n - 1) * w->stride + sizeof(*first);
+		if (!n || size > TS_HEADS_BYTES)
+			return -1;
+		if (bpf_probe_read_kernel(heads, size,
+					  (void *)(w->base +
+						   w->slot * w->stride)))
+			return -1;
+		w->hslot = w->slot;
+		w->hn = n;
+	}
+	off = (w->slot - w->hslot) * w->stride;
+	if (off > TS_HEADS_BYTES - sizeof(*first))
+		return -1;
+	*first = *(__u64 *)(heads + off);
+	return 0;
+}
+
 /* One bucket head or one socket per step; returns 1 to stop. */
 static long walk_step(__u32 i, void *data)
 {
-	struct hlist_nulls_node *node;
-	struct ts_walk *w = data;
+	__u32 o_state = TS_SK_OFF(skc_state) - TS_SK_OFF(skc_family);
+	__u32 o_net = TS_SK_OFF(skc_net) - TS_SK_OFF(skc_family);
+	__u32 o_next = TS_SK_OFF(skc_nulls_node) - TS_SK_OFF(skc_family);
+	__u64 words[TS_SK_SPAN / 8];
+	__u8 *buf = (__u8 *)words;
+	struct ts_walk *w = &walk;
 	__u64 sk, first = 0;
 	__u32 state, fam;
 
 	if (!w->node) {
 		if (w->slot >= w->end)
 			return 1;
-		if (bpf_probe_read_kernel(&first, sizeof(first),
-					  (void *)(w->base +
-						   w->slot * w->stride)) ||
-		    !first) {
+		if (head_read(w, &first) || !first) {
 			err = TS_BPF_EFAULT;
 			return 1;
 		}
@@ -181,23 +237,31 @@ static long walk_step(__u32 i, void *data)
 		chain_end(w);
 		return 0;
 	}
+	/* Each offset is a constant once relocated: the verifier sees it. */
+	if (o_state > TS_SK_SPAN - 1 || o_net > TS_SK_SPAN - 8 ||
+	    o_next > TS_SK_SPAN - 8) {
+		err = TS_BPF_ELAYOUT;
+		return 1;
+	}
 	sk = w->node - w->nulls_off;
+	if (bpf_probe_read_kernel(words, sizeof(words),
+				  (void *)(sk + TS_SK_OFF(skc_family)))) {
+		err = TS_BPF_EFAULT;
+		return 1;
+	}
 	/*
 	 * Filter even a private ehash: a recycled socket can lead the walk
 	 * into another table's chain of the same index.
 	 */
-	if ((__u64)BPF_CORE_READ((struct sock_common *)sk, skc_net.net) ==
-	    w->net) {
-		state = sock_state(sk, w->listen);
+	if (*(__u64 *)(buf + o_net) == w->net) {
+		state = sock_state(sk, buf[o_state], w->listen);
 		if (state) {
-			fam = BPF_CORE_READ((struct sock_common *)sk,
-					    skc_family) == TS_AF_INET6;
+			fam = *(__u16 *)buf == TS_AF_INET6;
 			chain[(state * 2 + fam) & (TS_BPF_CELLS - 1)]++;
 			w->chain_n++;
 		}
 	}
-	node = (struct hlist_nulls_node *)w->node;
-	w->node = (__u64)BPF_CORE_READ(node, next);
+	w->node = *(__u64 *)(buf + o_next);
 	if (!w->node) {
 		err = TS_BPF_EFAULT;
 		return 1;
@@ -210,7 +274,7 @@ int tcpstates_walk(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct inet_hashinfo *h;
-	struct ts_walk w = {};
+	struct ts_walk *w = &walk;
 	struct net *net;
 	__u64 base;
 
@@ -223,35 +287,37 @@ int tcpstates_walk(struct bpf_iter__task *ctx)
 		err = TS_BPF_EFAULT;
 		return 0;
 	}
-	w.net = (__u64)net;
-	w.nulls_off = bpf_core_field_offset(struct sock_common,
-					    skc_nulls_node);
+	__builtin_memset(w, 0, sizeof(*w));
+	w->net = (__u64)net;
+	w->nulls_off = TS_SK_OFF(skc_nulls_node);
 	if (table == TS_BPF_LISTEN) {
 		base = (__u64)BPF_CORE_READ(h, lhash2);
-		w.base = base + bpf_core_field_offset(struct inet_listen_hashbucket,
-						      nulls_head);
-		w.stride = bpf_core_type_size(struct inet_listen_hashbucket);
+		w->base = base +
+			  bpf_core_field_offset(struct inet_listen_hashbucket,
+						nulls_head);
+		w->stride = bpf_core_type_size(struct inet_listen_hashbucket);
 		nr_slots = BPF_CORE_READ(h, lhash2_mask) + 1;
-		w.nulls_base = TS_LISTENING_NULLS_BASE;
-		w.listen = 1;
+		w->nulls_base = TS_LISTENING_NULLS_BASE;
+		w->listen = 1;
 	} else {
 		base = (__u64)BPF_CORE_READ(h, ehash);
-		w.base = base + bpf_core_field_offset(struct inet_ehash_bucket,
-						      chain);
-		w.stride = bpf_core_type_size(struct inet_ehash_bucket);
+		w->base = base +
+			  bpf_core_field_offset(struct inet_ehash_bucket, chain);
+		w->stride = bpf_core_type_size(struct inet_ehash_bucket);
 		nr_slots = BPF_CORE_READ(h, ehash_mask) + 1;
 	}
+	w->hcap = TS_HEADS_BYTES / w->stride;
 	if (!base) {
 		err = TS_BPF_EFAULT;
 		return 0;
 	}
-	w.slot = start;
-	w.end = nr_slots - start > limit ? start + limit : nr_slots;
+	w->slot = start;
+	w->end = nr_slots - start > limit ? start + limit : nr_slots;
 	if (start < nr_slots)
-		bpf_loop(TS_MAX_STEPS, walk_step, &w, 0);
+		bpf_loop(TS_MAX_STEPS, walk_step, NULL, 0);
 	/* Steps ran out inside a chain: the next run walks it again. */
-	chain_drop(&w);
-	next = w.slot;
+	chain_drop(w);
+	next = w->slot;
 	return 0;
 }
 

@@ -133,13 +133,13 @@ static int take_sample(const struct ts_opts *o, struct ts_sample *s)
 }
 
 /*
- * The module when it is loaded, else the bpf walk when this kernel runs
- * it (tried once, quietly), else sock_diag.  TCPSTATES_NO_BPF=1 skips bpf.
+ * The module when it is loaded, else the bpf walk when this kernel loads
+ * it (tried quietly; the program stays for the reads), else sock_diag.
+ * TCPSTATES_NO_BPF=1 skips bpf.
  */
 static enum ts_source auto_source(void)
 {
 	const char *no_bpf = getenv("TCPSTATES_NO_BPF");
-	struct ts_sample s;
 	int ret;
 
 	if (!access(proc_path(), F_OK))
@@ -147,7 +147,7 @@ static enum ts_source auto_source(void)
 	if (no_bpf && *no_bpf && strcmp(no_bpf, "0"))
 		return TS_SRC_NETLINK;
 	ts_err_quiet = true;
-	ret = ts_read_bpf(&s);
+	ret = ts_bpf_open();
 	ts_err_quiet = false;
 	return ret ? TS_SRC_NETLINK : TS_SRC_BPF;
 }

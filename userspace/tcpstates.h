@@ -236,6 +236,7 @@ int ts_read_ports_netlink(struct ts_table *t, unsigned int fams);
 int ts_dump_socks(unsigned int states, bool ports, struct ts_socks *ss);
 
 /* bpf.c */
+int ts_bpf_open(void);
 int ts_read_bpf(struct ts_sample *s);
 
 /* procs.c */

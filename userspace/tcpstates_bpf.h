@@ -13,5 +13,6 @@
 #define TS_BPF_CELLS		32
 
 #define TS_BPF_EFAULT		1	/* a table pointer did not read */
+#define TS_BPF_ELAYOUT		2	/* sock_common too wide for one read */
 
 #endif /* TCPSTATES_BPF_H */

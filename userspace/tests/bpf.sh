@@ -110,6 +110,7 @@ assert (a["netns"], a["states"]) == (b["netns"], b["states"])' \
 
 	# an empty netns
 	mkdir -p "$T/bpf3"
+	# shellcheck disable=SC2016
 	unshare -n bash -c '"$1" --source bpf -j >"$2/bpf.json" &&
 		"$1" --source netlink -j >"$2/nl.json"' _ "$BIN" "$T/bpf3"
 	check "an empty netns: bpf equals netlink" bpf_same "$T/bpf3"
