@@ -240,6 +240,53 @@ else
 	nok "--processes: the leak helper did not start or no tcpstates_ports"
 fi
 
+# --source bpf: the module's walk as a BPF program, against the module.
+# It needs BTF, bpf_loop (5.17) and a task iterator filtered to one thread
+# (6.1): 5.10 has neither, and is skipped with that reason.
+kver=$(uname -r | sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/')
+# shellcheck disable=SC2086
+bpf_why=$(printf '%s %s\n' $kver | awk '$1 < 6 || ($1 == 6 && $2 < 1) {
+	print "kernel " $1 "." $2 ": no bpf_loop, no task iterator filtered to one thread" }')
+[ -z "$bpf_why" ] && [ ! -e /sys/kernel/btf/vmlinux ] &&
+	bpf_why="no kernel BTF (/sys/kernel/btf/vmlinux)"
+if [ -n "$bpf_why" ]; then
+	n=$((n + 1)); echo "ok $n - --source bpf equals the module # SKIP $bpf_why"
+	in_ns "$TCPSTATES" --source bpf -j >/dev/null 2>"$F.bpferr"
+	check "--source bpf where it cannot load: exit 1, one line with the reason" \
+		rc_grep $? 1 "^tcpstates: bpf: " "$F.bpferr"
+	in_ns env TCPSTATES_PROC=/nonexistent "$TCPSTATES" -j >"$F.auto" 2>&1
+	check "auto without the module and bpf: netlink" \
+		grep -q '"source":"netlink"' "$F.auto"
+else
+	in_ns "$TCPSTATES" --source module -j >"$F.mod"
+	in_ns "$TCPSTATES" --source bpf -j >"$F.bpf" 2>"$F.bpferr"
+	check "--source bpf runs (BTF, $(uname -r))" \
+		test $? = 0 -a ! -s "$F.bpferr"
+	state_counts "$F.mod" >"$F.mod.states"
+	state_counts "$F.bpf" >"$F.bpf.states"
+	if [ -s "$F.bpf.states" ] &&
+	   diff "$F.mod.states" "$F.bpf.states" >"$F.diff"; then
+		ok "bpf and module agree state by state"
+	else
+		nok "bpf and module agree state by state" \
+		    "$(tr '\n' ' ' <"$F.diff" 2>/dev/null) $(cat "$F.bpferr")"
+	fi
+	"$TCPSTATES" --netns "$NS" --source bpf -j >"$F.bpfns"
+	check "bpf: --netns NAME walks that netns" \
+		[ "$(state_counts "$F.bpfns")" = "$(cat "$F.mod.states")" ]
+	in_ns env TCPSTATES_PROC=/nonexistent "$TCPSTATES" -j >"$F.auto"
+	check "auto without the module's file: bpf" \
+		grep -q '"source":"bpf"' "$F.auto"
+	in_ns "$TCPSTATES" -j >"$F.auto"
+	check "auto with the module: the module" \
+		grep -q '"source":"module"' "$F.auto"
+	ip netns add "$NS-empty" &&
+		ip netns exec "$NS-empty" "$TCPSTATES" --source bpf -j >"$F.empty"
+	ip netns del "$NS-empty" 2>/dev/null
+	check "bpf in an empty netns: no sockets" \
+		grep -q '"total":{"ipv4":0,"ipv6":0,"total":0}' "$F.empty"
+fi
+
 # --check-tw: in the test netns, with the limit just above the count
 in_ns "$TCPSTATES" --source module -j >"$F.mod"
 tw=$(json_num "$F.mod" time_wait count)
