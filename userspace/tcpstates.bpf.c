@@ -35,9 +35,9 @@
 #define TS_AF_INET6		10
 
 /*
- * A socket's fields come in one read of TS_SK_SPAN bytes of sock_common
- * from skc_family on (every object in these tables is larger), a chunk of
- * bucket heads in one read of at most TS_HEADS_BYTES.
+ * A socket's fields come in one read of sock_common from skc_family to
+ * skc_nulls_node, at most TS_SK_SPAN bytes; a chunk of bucket heads in one
+ * read of at most TS_HEADS_BYTES.
  */
 #define TS_SK_SPAN		128
 #define TS_HEADS_BYTES		4096
@@ -73,7 +73,13 @@ __u64 restarts;
 __u64 incomplete;
 __u64 counts[TS_BPF_CELLS];	/* state * 2 + family, added up over runs */
 
-/* The chain being walked, added to counts when it ends well. */
+/*
+ * A chain's first TS_UNDO sockets count straight into counts[], their
+ * cells logged so that a chain that strays can take them back; the rest
+ * of a longer chain (rare: the kernel sizes ehash to its sockets) counts
+ * into chain[], added when the chain ends well.  As in module/walk.c.
+ */
+#define TS_UNDO			16
 static __u32 chain[TS_BPF_CELLS];
 /* Bucket heads from ts_walk.hslot on, read in this run. */
 static __u8 heads[TS_HEADS_BYTES];
@@ -92,7 +98,9 @@ struct ts_walk {
 	__u32 nulls_base;
 	__u32 tries;
 	__u32 listen;
-	__u32 chain_n;
+	__u32 chain_n;		/* sockets in chain[] */
+	__u32 log_n;		/* sockets in log[] */
+	__u8 log[TS_UNDO];
 };
 
 /*
@@ -102,10 +110,27 @@ struct ts_walk {
  */
 static struct ts_walk walk;
 
+static void chain_count(struct ts_walk *w, __u32 cell)
+{
+	cell &= TS_BPF_CELLS - 1;
+	if (w->log_n < TS_UNDO) {
+		counts[cell]++;
+		w->log[w->log_n & (TS_UNDO - 1)] = cell;
+		w->log_n++;
+	} else {
+		chain[cell]++;
+		w->chain_n++;
+	}
+}
+
+/* The chain strayed, or the run ended inside it: take its counts back. */
 static void chain_drop(struct ts_walk *w)
 {
 	__u32 i;
 
+	for (i = 0; i < TS_UNDO && i < w->log_n; i++)
+		counts[w->log[i] & (TS_BPF_CELLS - 1)]--;
+	w->log_n = 0;
 	if (!w->chain_n)
 		return;
 	for (i = 0; i < TS_BPF_CELLS; i++)
@@ -117,6 +142,7 @@ static void chain_commit(struct ts_walk *w)
 {
 	__u32 i;
 
+	w->log_n = 0;
 	if (!w->chain_n)
 		return;
 	for (i = 0; i < TS_BPF_CELLS; i++) {
@@ -244,7 +270,8 @@ static long walk_step(__u32 i, void *data)
 		return 1;
 	}
 	sk = w->node - w->nulls_off;
-	if (bpf_probe_read_kernel(words, sizeof(words),
+	/* Up to skc_nulls_node: no cache line more than the fields need. */
+	if (bpf_probe_read_kernel(words, o_next + 8,
 				  (void *)(sk + TS_SK_OFF(skc_family)))) {
 		err = TS_BPF_EFAULT;
 		return 1;
@@ -257,8 +284,7 @@ static long walk_step(__u32 i, void *data)
 		state = sock_state(sk, buf[o_state], w->listen);
 		if (state) {
 			fam = *(__u16 *)buf == TS_AF_INET6;
-			chain[(state * 2 + fam) & (TS_BPF_CELLS - 1)]++;
-			w->chain_n++;
+			chain_count(w, state * 2 + fam);
 		}
 	}
 	w->node = *(__u64 *)(buf + o_next);

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bpfbench.sh [SOCKETS...]: the bpf source against sock_diag and ss|awk,
-# natively on this machine's kernel (no VM, no module: the case the bpf
-# source exists for).  Per size (default 100000): a fresh netns with a
+# bpfbench.sh [SOCKETS...]: the bpf source against sock_diag, ss|awk and
+# the kernel's TCP iterator with a counting program (itertcp.bpf.c, pinned
+# with bpftool and read with cat), natively on this machine's kernel (no
+# VM, no module: the case the bpf source exists for).  Per size (default 100000): a fresh netns with a
 # private ehash of about one bucket per socket and the population popgen
 # makes (TCP_REPAIR pairs, CLOSE_WAIT, FIN_WAIT2, SYN_RECV, LISTEN); every
 # method timed RUNS times round robin by benchtime, which also checks that
@@ -19,13 +20,19 @@ top=$here/../..
 RUNS=${RUNS:-7}
 sizes=${*:-100000}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+pin=/sys/fs/bpf/tcpstates-bench-$$
+trap 'rm -f "$pin"; rm -rf "$tmp"' EXIT
 
 [ "$(id -u)" = 0 ] || { echo "bpfbench: needs root" >&2; exit 1; }
 make -s -C "$top/userspace" tcpstates
 make -s -C "$here" popgen benchtime chase
 reader=$top/userspace/tcpstates
 "$reader" --source bpf -H >/dev/null
+clang -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 \
+	-I"$top/userspace" -c -o "$tmp/itertcp.bpf.o" "$here/itertcp.bpf.c"
+mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+bpftool=$(command -v bpftool || echo /usr/sbin/bpftool)
+"$bpftool" iter pin "$tmp/itertcp.bpf.o" "$pin"
 
 # popgen's SYN_RECV share needs an interface that drops what it sends; a
 # kernel without the dummy driver gets a bridge with no ports instead.
@@ -44,6 +51,7 @@ cat >"$tmp/methods" <<EOF
 bpf	states	$reader --source bpf
 sock_diag	states	$reader --source netlink
 ss+awk	ss	ss -tan | awk '{print \$1}' | sort | uniq -c
+iter/tcp	states	cat $pin
 EOF
 
 nofile=$(ulimit -n)
