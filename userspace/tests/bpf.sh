@@ -141,6 +141,20 @@ assert (a["netns"], a["states"]) == (b["netns"], b["states"])' \
 				 json '$T/bpf4-$size/outer.json' 'd[\"total\"][\"total\"] == 0'"
 	done
 
+	# the other output paths, watch (one load, three walks), usage
+	run 0 "$BIN" --source bpf -w 0.1 -c 3 -j
+	check "bpf in watch mode: three samples" \
+		[ "$(grep -c '"source":"bpf"' "$T/out")" = 3 ]
+	if command -v promtool >/dev/null; then
+		"$BIN" --source bpf -p >"$T/bpf.prom"
+		check "bpf prometheus passes promtool" \
+			promtool check metrics <"$T/bpf.prom"
+	fi
+	run 0 "$BIN" --source bpf --check-tw 100
+	check "--check-tw with bpf" grep -q "^TIME_WAIT OK - " "$T/out"
+	expect_err "--ports with --source bpf: usage error" 2 \
+		"need the module or netlink" "$BIN" --ports --source bpf
+
 	# without privileges: one line naming the reason; auto moves on
 	if command -v setpriv >/dev/null; then
 		expect_err "--source bpf unprivileged: one line, the reason" 1 \
