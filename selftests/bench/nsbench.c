@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,6 +44,7 @@
 static int ns_fd[MAX_NS];
 static int nr_ns;
 static int init_fd;
+static int home_fd;	/* where namespaces are made: its sysctls apply */
 static char buf[1 << 20];
 
 static void die(const char *what)
@@ -107,6 +109,9 @@ static void add_ns(int sockets)
 		die("fork");
 	if (!pid) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* Leave the fd table to this namespace's sockets. */
+		for (int i = 0; i < nr_ns; i++)
+			close(ns_fd[i]);
 		ok = !unshare(CLONE_NEWNET) && !populate(sockets);
 		if (write(p[1], &ok, 1) != 1 || !ok)
 			_exit(1);
@@ -150,6 +155,7 @@ static void method_all(void)
 {
 	enter(init_fd);
 	read_file("/proc/tcpstates_all");
+	enter(home_fd);
 }
 
 static void method_own(void)
@@ -158,7 +164,7 @@ static void method_own(void)
 		enter(ns_fd[i]);
 		read_file("/proc/tcpstates");
 	}
-	enter(init_fd);
+	enter(home_fd);
 }
 
 static long diag_dump(int fd, int family)
@@ -213,7 +219,7 @@ static void method_diag(void)
 		diag_dump(fd, AF_INET6);
 		close(fd);
 	}
-	enter(init_fd);
+	enter(home_fd);
 }
 
 static void method_ss(void)
@@ -259,6 +265,21 @@ static void time_method(const char *name, void (*fn)(void), int runs)
 	fflush(stdout);
 }
 
+/* What one namespace's walk covered and cost (its scan_* lines). */
+static void sample_scan(int i)
+{
+	char *p, *q;
+
+	enter(ns_fd[i]);
+	read_file("/proc/tcpstates");
+	enter(home_fd);
+	p = strstr(buf, "scan_buckets ");
+	q = strstr(buf, "scan_ns ");
+	if (p && q)
+		printf("ns %d sample %d buckets %ld scan_ns %ld\n", nr_ns, i,
+		       atol(p + 13), atol(q + 8));
+}
+
 /* Every namespace made shows in one read of /proc/tcpstates_all. */
 static int check_all(void)
 {
@@ -267,6 +288,7 @@ static int check_all(void)
 
 	enter(init_fd);
 	read_file("/proc/tcpstates_all");
+	enter(home_fd);
 	for (p = buf; (p = strstr(p, "\nnetns ")); p++)
 		rows++;
 	return rows >= nr_ns ? 0 : -1;
@@ -274,6 +296,7 @@ static int check_all(void)
 
 int main(int argc, char **argv)
 {
+	struct rlimit nofile = { 1 << 16, 1 << 16 };
 	int sockets = 100, runs = 5, target, opt;
 	const char *sizes = NULL, *ehash = NULL;
 	char *list, *tok;
@@ -290,6 +313,8 @@ int main(int argc, char **argv)
 	}
 	if (!sizes || runs < 1 || runs > MAX_RUNS)
 		return 2;
+	setrlimit(RLIMIT_NOFILE, &nofile);
+	home_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	init_fd = open("/proc/1/ns/net", O_RDONLY | O_CLOEXEC);
 	if (init_fd < 0)
 		die("/proc/1/ns/net");
@@ -310,6 +335,8 @@ int main(int argc, char **argv)
 		while (nr_ns < target)
 			add_ns(sockets);
 		printf("ns %d made_s %.1f\n", nr_ns, now() - start);
+		sample_scan(0);
+		sample_scan(nr_ns - 1);
 		if (check_all()) {
 			fprintf(stderr, "nsbench: /proc/tcpstates_all lacks namespaces\n");
 			return 1;
