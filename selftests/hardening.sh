@@ -55,8 +55,8 @@ flood_cost() {
 	local file=$1 base cost ret=0
 
 	shift
-	base=($(peak_cost "$@" "$HERE/readers" flood /proc/version "$READERS" 8))
-	cost=($(peak_cost "$@" "$HERE/readers" flood "$file" "$READERS" 8))
+	base=($(peak_cost "$@" "$HERE/readers" flood /proc/version "$READERS" 5))
+	cost=($(peak_cost "$@" "$HERE/readers" flood "$file" "$READERS" 5))
 	echo "# $file, $READERS readers: VmallocUsed +${cost[0]} kB" \
 		"(control +${base[0]}), Slab +${cost[1]} (+${base[1]})," \
 		"MemAvailable -${cost[2]} (-${base[2]})"

@@ -48,16 +48,17 @@ reader() {
 		echo \$n \$bad" > "$STATS/reader.$ns"
 }
 
+CHILD_EHASH=/proc/sys/net/ipv4/tcp_child_ehash_entries
+
 netns_churn() {
 	local n=0 ns
 
 	while alive; do
 		ns=stress-tmp-$n
-		if [ $((n % 2)) -eq 0 ]; then
-			echo 128 > /proc/sys/net/ipv4/tcp_child_ehash_entries
-		fi
+		# Every other one with a private ehash, where the kernel has them.
+		[ -w $CHILD_EHASH ] && [ $((n % 2)) -eq 0 ] && echo 128 > $CHILD_EHASH
 		ip netns add "$ns"
-		echo 0 > /proc/sys/net/ipv4/tcp_child_ehash_entries
+		[ -w $CHILD_EHASH ] && echo 0 > $CHILD_EHASH
 		ip -n "$ns" link set lo up
 		# The reader holds the file open across the netns's deletion.
 		ip netns exec "$ns" bash -c "exec 3</proc/tcpstates

@@ -304,11 +304,20 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "p:s:r:N:")) != -1) {
 		switch (opt) {
-		case 'p': ehash = optarg; break;
-		case 's': sockets = atoi(optarg); break;
-		case 'r': runs = atoi(optarg); break;
-		case 'N': sizes = optarg; break;
-		default: return 2;
+		case 'p':
+			ehash = optarg;
+			break;
+		case 's':
+			sockets = atoi(optarg);
+			break;
+		case 'r':
+			runs = atoi(optarg);
+			break;
+		case 'N':
+			sizes = optarg;
+			break;
+		default:
+			return 2;
 		}
 	}
 	if (!sizes || runs < 1 || runs > MAX_RUNS)
