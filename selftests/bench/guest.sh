@@ -65,7 +65,7 @@ for n in $SIZES; do
 done
 # The container tier: a host population in the shared table, and a
 # growing number of namespaces of about 100 sockets each, shared and private.
-NS_SIZES=${BENCH_NS:-10 100 1000}
+NS_SIZES=${BENCH_NS-10 100 1000}
 NS_HOST=${BENCH_NS_HOST:-100000}
 if [ -n "$NS_SIZES" ]; then
 	for kind in shared private; do
