@@ -38,6 +38,9 @@ kernels=$("$root/scripts/kernels.sh") || {
 # for a kernel fails on its headers instead.  Not silent (-s), so that the
 # CHECK lines show sparse ran.
 NOPROBE='C=1 specified, but sparse is not available or not up to date'
+# "make -s lint" would silence kbuild's CHECK lines, which count sparse's
+# work below: the kernel builds get a make of their own.
+unset MAKEFLAGS MFLAGS
 while read -r name abi tc; do
 	log=$build/logs/lint-$abi.log
 	out=$build/lint-$abi
