@@ -10,6 +10,14 @@
  * filtered by netns, with bpf_loop() and plain probe reads of sock_common
  * fields and tw_substate.  No lock is taken, no socket referenced.
  *
+ * Two programs share the walk: tcpstates_walk_direct reads the tables
+ * with plain loads through bpf_rdonly_cast() (6.2 and later; a fault reads
+ * as 0, which the walk takes as an error), one step per bucket and per
+ * further socket of its chain, so that the CPU overlaps the cache misses
+ * of neighbouring buckets; tcpstates_walk, for kernels without that kfunc,
+ * copies each socket's fields and chunks of bucket heads with
+ * bpf_probe_read_kernel().  The reader loads the first, else the second.
+ *
  * One run covers at most "limit" buckets from "start" of one table; the
  * reader runs it again from "next" until "next" reaches "nr_slots".  The
  * loop takes one step per bucket and per socket; a run whose steps end
@@ -29,7 +37,11 @@
 
 #include "tcpstates_bpf.h"
 
+/* The plain-load walk's kfunc (6.2); weak, so that 6.1 loads the other. */
+void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
 #define TS_RETRIES		8
+#define TS_EMPTY_RUN		64
 #define TS_MAX_STEPS		0x800000	/* bpf_loop's own limit */
 #define TS_LISTENING_NULLS_BASE	0x20000000	/* as in the kernel */
 #define TS_AF_INET6		10
@@ -295,8 +307,86 @@ static long walk_step(__u32 i, void *data)
 	return 0;
 }
 
-SEC("iter/task")
-int tcpstates_walk(struct bpf_iter__task *ctx)
+/*
+ * A link loaded through bpf_rdonly_cast() is a typed pointer to the
+ * verifier, which allows no bit test on it; stored in the walk's map value
+ * (privileged programs may) and read back, it is a number.
+ */
+static __always_inline __u64 node_number(struct ts_walk *w, void *link)
+{
+	w->node = (__u64)link;
+	/* A compiler barrier: the value must come back from memory. */
+	asm volatile("" : : : "memory");
+	return w->node;
+}
+
+/*
+ * The head of the next bucket that is not empty (an empty head holds its
+ * own nulls value), passing over TS_EMPTY_RUN empty ones at most: most
+ * buckets of a table sized to its sockets are empty, and a step apiece
+ * would cost them more than the sockets.  Returns 0 when the step should
+ * end there, 1 with *node set (0 if the load faulted).
+ */
+static __always_inline int next_head(struct ts_walk *w, __u64 *node)
+{
+	struct hlist_nulls_head *head;
+	__u32 slot = w->slot, k;
+
+	for (k = 0; k < TS_EMPTY_RUN && slot < w->end; k++, slot++) {
+		head = bpf_rdonly_cast((void *)(w->base +
+						(__u64)slot * w->stride),
+				       bpf_core_type_id_kernel(struct hlist_nulls_head));
+		*node = node_number(w, head->first);
+		if (*node != (((__u64)(w->nulls_base + slot) << 1) | 1)) {
+			w->slot = slot;
+			return 1;
+		}
+	}
+	w->slot = slot;
+	w->node = 0;
+	return 0;
+}
+
+/*
+ * As walk_step(), with plain loads: empty buckets by the run, a bucket and
+ * the first socket of its chain in one step, each further socket in one
+ * more.
+ */
+static long walk_step_direct(__u32 i, void *data)
+{
+	struct ts_walk *w = &walk;
+	struct sock_common *sk;
+	__u64 node = w->node;
+	__u32 state;
+
+	if (!node && !next_head(w, &node))
+		return w->slot >= w->end;
+	if (node && !(node & 1)) {
+		sk = bpf_rdonly_cast((void *)(node - w->nulls_off),
+				     bpf_core_type_id_kernel(struct sock_common));
+		/* See walk_step(). */
+		if ((__u64)sk->skc_net.net == w->net) {
+			state = sock_state(node - w->nulls_off, sk->skc_state,
+					   w->listen);
+			if (state)
+				chain_count(w, state * 2 +
+					    (sk->skc_family == TS_AF_INET6));
+		}
+		node = node_number(w, sk->skc_nulls_node.next);
+	}
+	/* A load that faulted read 0: never a link the kernel leaves. */
+	if (!node) {
+		err = TS_BPF_EFAULT;
+		return 1;
+	}
+	w->node = node;
+	if (node & 1)
+		chain_end(w);
+	return 0;
+}
+
+/* Set the walk up from the reader's netns; 0 when there is a range to walk. */
+static int walk_setup(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct inet_hashinfo *h;
@@ -305,13 +395,13 @@ int tcpstates_walk(struct bpf_iter__task *ctx)
 	__u64 base;
 
 	if (!task || BPF_CORE_READ(task, pid) != target_tid)
-		return 0;
+		return -1;
 	ran++;
 	net = BPF_CORE_READ(task, nsproxy, net_ns);
 	h = BPF_CORE_READ(net, ipv4.tcp_death_row.hashinfo);
 	if (!net || !h) {
 		err = TS_BPF_EFAULT;
-		return 0;
+		return -1;
 	}
 	__builtin_memset(w, 0, sizeof(*w));
 	w->net = (__u64)net;
@@ -335,15 +425,38 @@ int tcpstates_walk(struct bpf_iter__task *ctx)
 	w->hcap = TS_HEADS_BYTES / w->stride;
 	if (!base) {
 		err = TS_BPF_EFAULT;
-		return 0;
+		return -1;
 	}
 	w->slot = start;
 	w->end = nr_slots - start > limit ? start + limit : nr_slots;
-	if (start < nr_slots)
-		bpf_loop(TS_MAX_STEPS, walk_step, NULL, 0);
-	/* Steps ran out inside a chain: the next run walks it again. */
-	chain_drop(w);
-	next = w->slot;
+	next = start;
+	return start < nr_slots ? 0 : -1;
+}
+
+/* Steps ran out inside a chain: the next run walks it again. */
+static void walk_finish(void)
+{
+	chain_drop(&walk);
+	next = walk.slot;
+}
+
+SEC("iter/task")
+int tcpstates_walk_direct(struct bpf_iter__task *ctx)
+{
+	if (walk_setup(ctx))
+		return 0;
+	bpf_loop(TS_MAX_STEPS, walk_step_direct, NULL, 0);
+	walk_finish();
+	return 0;
+}
+
+SEC("iter/task")
+int tcpstates_walk(struct bpf_iter__task *ctx)
+{
+	if (walk_setup(ctx))
+		return 0;
+	bpf_loop(TS_MAX_STEPS, walk_step, NULL, 0);
+	walk_finish();
 	return 0;
 }
 

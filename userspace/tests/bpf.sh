@@ -59,6 +59,13 @@ elif ! ip netns add "$BNS"; then
 	nok "bpf source tests need ip netns"
 else
 	ok "--source bpf loads on this kernel (root, BTF)"
+	if [ "$(uname -r | awk -F. '{print $1 * 1000 + $2}')" -ge 6002 ]; then
+		TCPSTATES_BPF_DEBUG=1 "$BIN" --source bpf >/dev/null 2>"$T/bpf.walk"
+		check "the plain-load walk loads on $(uname -r) (bpf_rdonly_cast: 6.2)" \
+			grep -q "reads with plain loads" "$T/bpf.walk"
+	else
+		skip "the plain-load walk" "kernel $(uname -r): no bpf_rdonly_cast before 6.2"
+	fi
 	export HELPER SYNPOP
 	mkdir -p "$T/bpf1"
 	# shellcheck disable=SC2016
@@ -67,6 +74,9 @@ else
 		sleep 0.3
 		"$2" --source bpf -j >"$1/bpf.json"
 		"$2" --source netlink -j >"$1/nl.json"
+		mkdir -p "$1/probe"
+		TCPSTATES_BPF_PROBE_READ=1 "$2" --source bpf -j >"$1/probe/bpf.json"
+		cp "$1/nl.json" "$1/probe/"
 		"$2" --source bpf >"$1/bpf.table"
 		"$2" --source bpf -p >"$1/bpf.prom"
 		TCPSTATES_PROC=$1/none "$2" -j >"$1/auto.json"
@@ -75,6 +85,8 @@ else
 		ss -H -tan >"$1/ss"' _ "$T/bpf1" "$BIN" "$HELPER"
 	check "bpf equals netlink state by state in a populated netns" \
 		bpf_same "$T/bpf1"
+	check "bpf's probe-read walk (kernels before 6.2) equals netlink" \
+		bpf_same "$T/bpf1/probe"
 	check "bpf counts every state the helpers made" json "$T/bpf1/bpf.json" \
 		'd["states"]["LISTEN"] == {"ipv4": 6, "ipv6": 5, "total": 11}
 		and d["states"]["SYN_RECV"] == {"ipv4": 3, "ipv6": 2, "total": 5}
@@ -131,11 +143,17 @@ assert (a["netns"], a["states"]) == (b["netns"], b["states"])' \
 				sleep 0.3
 				"$2" --source bpf -j >"$1/bpf.json"
 				"$2" --source netlink -j >"$1/nl.json"
+				mkdir -p "$1/probe"
+				TCPSTATES_BPF_PROBE_READ=1 "$2" --source bpf -j \
+					>"$1/probe/bpf.json"
+				cp "$1/nl.json" "$1/probe/"
 				kill $(jobs -p) "$(cut -d" " -f2 "$1/p4")"'\'' _ "$1" "$2" "$HELPER"
 			"$2" --source bpf -j >"$1/outer.json"' \
 			_ "$T/bpf4-$size" "$BIN" "$size"
 		check "private ehash of $size buckets: bpf equals netlink" \
 			bpf_same "$T/bpf4-$size"
+		check "private ehash of $size buckets: the probe-read walk too" \
+			bpf_same "$T/bpf4-$size/probe"
 		check "private ehash of $size buckets: all the sockets, none outside" \
 			bash -c "json '$T/bpf4-$size/bpf.json' 'd[\"total\"][\"total\"] > 40' &&
 				 json '$T/bpf4-$size/outer.json' 'd[\"total\"][\"total\"] == 0'"
