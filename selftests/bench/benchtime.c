@@ -49,8 +49,6 @@
 #define MAX_STAGES	8
 #define MAX_ARGS	32
 #define MAX_RUNS	64
-#define OUT_FILE	"/tmp/benchtime.out"
-#define ERR_FILE	"/tmp/benchtime.err"
 #define CHURN_PER_ADDR	20000
 /* Request socks: TCP_NEW_SYN_RECV, not in <netinet/tcp.h>. */
 #define TCP_NEW_SYN_RECV_STATE	12
@@ -77,6 +75,12 @@ struct method {
 
 static struct method methods[MAX_METHODS];
 static int nmethods;
+
+/*
+ * A run's stdout and every stderr, in $TMPDIR (default /tmp): the native
+ * lane gives its own, so that nothing stays behind on the host.
+ */
+static char out_file[4096], err_file[4096];
 
 /* ss's state names, as misc/ss.c spells them. */
 static const char * const ss_names[TCPSTATES_NR_STATES] = {
@@ -353,9 +357,9 @@ static int run_once(struct method *m, int out, double *wall, double *cpu)
 		       tv_sec(&r0.ru_utime) - tv_sec(&r0.ru_stime);
 		return ret;
 	}
-	err = open(ERR_FILE, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	err = open(err_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (err < 0)
-		die(ERR_FILE);
+		die(err_file);
 	for (i = 0; i < m->nstages; i++) {
 		fd[0] = -1;
 		fd[1] = out;
@@ -400,7 +404,7 @@ static int parse_counts(struct method *m, long long *c, double *scan,
 	char line[512], word[64];
 	long long a, b;
 	int s, seen = 0;
-	FILE *f = fopen(OUT_FILE, "r");
+	FILE *f = fopen(out_file, "r");
 
 	if (!f)
 		return -1;
@@ -480,15 +484,15 @@ static void time_one(struct method *m, const long long *ref)
 {
 	long long c[TCPSTATES_NR_STATES];
 	double scan = -1;
-	int out = open(OUT_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	int out = open(out_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 		       0644);
 
 	if (out < 0)
-		die(OUT_FILE);
+		die(out_file);
 	if (run_once(m, out, &m->wall[m->runs], &m->cpu[m->runs])) {
 		fprintf(stderr, "benchtime: %s failed, see %s\n", m->name,
-			ERR_FILE);
-		read_file(ERR_FILE, 2);
+			err_file);
+		read_file(err_file, 2);
 		exit(1);
 	}
 	close(out);
@@ -776,10 +780,15 @@ int main(int argc, char **argv)
 {
 	int runs = 5, min_runs = 3, rounds = 3, opt;
 	double slow = 10, secs = 10;
-	const char *file = NULL;
+	const char *file = NULL, *tmp;
 
 	if (argc < 2)
 		print_usage();
+	tmp = getenv("TMPDIR");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	snprintf(out_file, sizeof(out_file), "%s/benchtime.out", tmp);
+	snprintf(err_file, sizeof(err_file), "%s/benchtime.err", tmp);
 	optind = 2;
 	while ((opt = getopt(argc, argv, "r:m:s:t:k:f:")) != -1) {
 		switch (opt) {

@@ -79,6 +79,12 @@ int main(int argc, char **argv)
 		perror("chase");
 		return 1;
 	}
+	/*
+	 * Sockets live in the kernel's direct map, mapped with huge pages:
+	 * a walk over them misses the cache, rarely the TLB.  Huge pages here
+	 * too (where THP allows it), so that the floor is the cache miss.
+	 */
+	madvise(buf, nodes * stride, MADV_HUGEPAGE);
 	for (i = 0; i < nodes; i++)
 		order[i] = i;
 	/* Sattolo: a uniformly random permutation that is a single cycle. */

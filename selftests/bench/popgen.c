@@ -6,9 +6,13 @@
  *
  *   popgen [-H] [-e EHASH] [-w WORKERS] -n SOCKETS CMD [ARG...]
  *
- * -e sets net.ipv4.tcp_child_ehash_entries before the namespace is made,
- * so the namespace gets a private established table of that many buckets
- * (0: share the global one).  The population, in this order of share:
+ * -e gives the namespace a private established table of EHASH buckets
+ * (0: share the global one).  net.ipv4.tcp_child_ehash_entries is per
+ * netns and read from the netns that makes the new one, so popgen sets it
+ * in an intermediate netns of its own: the caller's value (a host's, for
+ * the native lane) never changes.  -w spreads the fds over more workers,
+ * for a hard RLIMIT_NOFILE that root cannot raise.  The population, in
+ * this order of share:
  *
  *   ESTABLISHED  loopback pairs, client 127.16+W.x.y (many source
  *                addresses give each worker 60000 ports apiece) to a
@@ -45,6 +49,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -62,7 +67,8 @@
 #define FIRST_PORT	1024
 #define LISTEN_PORT	65000	/* + worker: IPv4, + 100 + worker: IPv6 */
 #define SYN_PORT	65300
-#define MAX_WORKERS	16
+/* The listeners' ports above: 100 workers each for IPv4 and IPv6. */
+#define MAX_WORKERS	100
 #define MAX_SYN_RECV	20000
 #define SYN_DST		"10.99.0.1"
 #define SYN_SRC		"10.99.0.2"
@@ -271,11 +277,15 @@ static int build(int w, const struct worker *wk, const struct share *sh,
 	return 0;
 }
 
-/* In the child: build, report, hold the sockets until SIGTERM. */
-static void worker_main(int w, struct worker *wk, int wfd,
+/*
+ * In the child: build, report, hold the sockets until SIGTERM.  Besides
+ * its own, a worker holds the fds it inherited: the listeners of all @nw
+ * workers and the pipes of those forked before it.
+ */
+static void worker_main(int w, int nw, struct worker *wk, int wfd,
 			const struct share *sh, bool hs)
 {
-	long fds = 2 * (sh->v4 + sh->v6 + sh->cw) + 64;
+	long fds = 2 * (sh->v4 + sh->v6 + sh->cw) + 3 * nw + 64;
 	sigset_t set;
 	char ok = 1;
 	int sig;
@@ -304,8 +314,11 @@ static void setup_netns(long long ehash, long n)
 {
 	FILE *f;
 
-	if (ehash >= 0)
+	if (ehash >= 0) {
+		if (unshare(CLONE_NEWNET))
+			die("intermediate netns");
 		sysctl_set("/proc/sys/net/ipv4/tcp_child_ehash_entries", ehash);
+	}
 	if (new_netns())
 		die("new netns");
 	sysctl_set("/proc/sys/net/core/somaxconn", 1 << 20);
@@ -403,7 +416,7 @@ int main(int argc, char **argv)
 			die("fork");
 		if (!wk[w].pid) {
 			close(p[0]);
-			worker_main(w, &wk[w], p[1], &sh, hs);
+			worker_main(w, nw, &wk[w], p[1], &sh, hs);
 		}
 		close(p[1]);
 		wk[w].ready = p[0];
