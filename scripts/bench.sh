@@ -1,10 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make bench: /proc/tcpstates against sock_diag, ss, netstat and
-# /proc/net/tcp at 1k to 1M sockets, in Debian's kernel under QEMU (TCG).
-# Writes selftests/bench/RESULTS.md; the raw guest output and logs stay in
-# build/bench/.  Not part of make check.
+# make bench: /proc/tcpstates against sock_diag, ss, netstat, /proc/net/tcp,
+# the reader's bpf source and the kernel's TCP iterator at 1k to 1M
+# sockets, in Debian's kernel under QEMU (TCG); then the native lane: the
+# methods that need no module, on this host's own kernel with no VM
+# (selftests/bench/bpfbench.sh).  Writes selftests/bench/RESULTS.md; the
+# raw output (guest and native) and logs stay in build/bench/.  Not part of
+# make check.
 #
 #   scripts/bench.sh          run the bench, then write the report
 #   scripts/bench.sh report   only rewrite the report from the last run
@@ -25,6 +28,9 @@
 #                      empty for none.  BENCH_NS_HOST: the host's sockets
 #                      beside them [100000]
 #   BENCH_MEM          guest memory in MB [6144]: 1M sockets take about 4 GB
+#   BENCH_NATIVE_SIZES sizes of the native lane [100000 1000000]; empty for
+#                      none.  It needs root and BPF: without them it says why
+#                      in one line and in the report, and make bench goes on
 #   BENCH_TIMEOUT      seconds before the guest is killed [3600]
 #   BENCH_RESULTS      the report [selftests/bench/RESULTS.md]
 set -euo pipefail
@@ -60,6 +66,7 @@ export BENCH_INTERFERE_S=${BENCH_INTERFERE_S:-4}
 export BENCH_INTERFERE_ROUNDS=${BENCH_INTERFERE_ROUNDS:-3}
 export BENCH_NS=${BENCH_NS-10 100 1000}
 export BENCH_NS_HOST=${BENCH_NS_HOST:-100000}
+native=${BENCH_NATIVE_SIZES-100000 1000000}
 
 # The report quotes the command: only settings that differ from the
 # defaults make it.
@@ -76,9 +83,13 @@ for v in BENCH_KERNELS BENCH_SIZES BENCH_RUNS BENCH_MIN_RUNS BENCH_SLOW_S \
 	*) settings+="$v='${!v}' " ;;
 	esac
 done
+# Empty is not unset here: it turns the native lane off.
+[ "$native" = "100000 1000000" ] || settings+="BENCH_NATIVE_SIZES='$native' "
 
-# The guest gets the same awk, sort and uniq as a Debian host's shell.
-for t in mawk sort uniq qemu-system-x86_64; do
+# The guest gets the same awk, sort and uniq as a Debian host's shell, and
+# bpftool for the iter/tcp counter, which clang builds.
+bpftool=$(command -v bpftool || echo /usr/sbin/bpftool)
+for t in mawk sort uniq qemu-system-x86_64 clang "$bpftool"; do
 	command -v "$t" > /dev/null || {
 		echo "bench.sh: $t not found on the host (make deps)" >&2
 		exit 1
@@ -88,6 +99,8 @@ done
 mkdir -p "$out"
 make -s -C "$root/selftests/bench"
 make -s -C "$root/userspace" tcpstates
+# After the reader: it makes the vmlinux.h the counter is built against.
+make -s -C "$root/selftests/bench" itertcp.bpf.o
 kernels=$(KERNELS=${BENCH_KERNELS:-6.12} "$root/scripts/kernels.sh")
 
 # Everything the report says comes from this file, so that "report" can
@@ -113,9 +126,10 @@ while read -r name abi _; do
 	rm -rf "$pl"
 	mkdir -p "$pl/bin"
 	cp "$out/$abi/tcpstates.ko" "$root/userspace/tcpstates" "$pl/"
-	cp "$root"/selftests/bench/{popgen,benchtime,chase,nsbench,methods,guest.sh} "$pl/"
+	cp "$root"/selftests/bench/{popgen,benchtime,chase,nsbench,methods,guest.sh,itertcp.bpf.o} "$pl/"
 	cp "$(command -v mawk)" "$pl/bin/awk"
 	cp "$(command -v sort)" "$(command -v uniq)" "$pl/bin/"
+	cp "$bpftool" "$pl/bin/bpftool"
 
 	echo "# bench: $name ($abi) under QEMU TCG, sizes $BENCH_SIZES"
 	echo "kernel $name $abi" >> "$raw"
@@ -129,6 +143,26 @@ BENCH_INTERFERE=$BENCH_INTERFERE BENCH_INTERFERE_S=$BENCH_INTERFERE_S \
 BENCH_INTERFERE_ROUNDS=$BENCH_INTERFERE_ROUNDS BENCH_NS='$BENCH_NS' \
 BENCH_NS_HOST=$BENCH_NS_HOST bash ./guest.sh" | tee -a "$raw" || status=1
 done <<< "$kernels"
+
+# The native lane, after the guest: the two would share these CPUs.
+if [ -z "$native" ]; then
+	echo "native skip BENCH_NATIVE_SIZES is empty" >> "$raw"
+	echo "# bench: native lane not run: BENCH_NATIVE_SIZES is empty"
+else
+	echo "# bench: native lane on this host's kernel $(uname -r), sizes $native"
+	rc=0
+	# shellcheck disable=SC2086 # a list of sizes
+	"$root/selftests/bench/bpfbench.sh" -o "$raw" $native || rc=$?
+	case $rc in
+	0) ;;
+	# Not root, or no BPF: it said why, and so will the report.
+	3) ;;
+	*)
+		echo "native fail lane bpfbench.sh exited $rc" >> "$raw"
+		status=1
+		;;
+	esac
+fi
 
 {
 	echo "meta load_end $(cut -d' ' -f1 /proc/loadavg)"
