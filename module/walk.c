@@ -390,34 +390,39 @@ static void tcpstates_walk_bucket_keyed(const struct tcpstates_table *t,
 }
 
 /*
- * Called under rcu_read_lock().  The scratch counts live in the callees,
- * past the empty check: kernels built with INIT_STACK_ALL_ZERO zero them
- * on entry, which would otherwise cost every empty bucket a memset.
+ * Called under rcu_read_lock() for a bucket that was not empty.  The
+ * scratch counts live in the callees: kernels built with
+ * INIT_STACK_ALL_ZERO zero them on entry.
  */
 static void tcpstates_walk_bucket(const struct tcpstates_table *t,
 				  unsigned int slot,
 				  struct tcpstates_counts *c)
 {
-	c->buckets++;
-	/* hlist_nulls_empty() reads the head with READ_ONCE: no lock needed. */
-	if (hlist_nulls_empty(tcpstates_chain(t, slot)))
-		return;
 	if (t->net)
 		tcpstates_walk_bucket_single(t, slot, c);
 	else
 		tcpstates_walk_bucket_keyed(t, slot, c);
 }
 
+/*
+ * Most buckets are empty (the kernel sizes ehash to its memory, not to
+ * its sockets): their loop stores nothing, so that the table's fields
+ * stay in registers from one head to the next.
+ */
 static void tcpstates_walk_table(const struct tcpstates_table *t,
 				 struct tcpstates_counts *c)
 {
 	unsigned int slot = 0, end;
 
+	c->buckets += t->nr_slots;
 	while (slot < t->nr_slots) {
 		end = slot + min(t->nr_slots - slot, TCPSTATES_BATCH);
 		rcu_read_lock();
-		for (; slot < end; slot++)
-			tcpstates_walk_bucket(t, slot, c);
+		for (; slot < end; slot++) {
+			/* READ_ONCE of the head: no lock needed. */
+			if (!hlist_nulls_empty(tcpstates_chain(t, slot)))
+				tcpstates_walk_bucket(t, slot, c);
+		}
 		rcu_read_unlock();
 		cond_resched();
 	}
