@@ -15,6 +15,7 @@ require_root
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 SECONDS_CHURN=${HARDEN_SECONDS:-20}
+SECONDS_BPF=${HARDEN_BPF_SECONDS:-10}
 READERS=${HARDEN_READERS:-120}
 # Bounds on the extra kernel memory a flood may cost, in kB.  MemAvailable
 # is noisy under emulation; the bug this guards against cost 1.3 GB.
@@ -139,6 +140,59 @@ check_churn() {
 	return $ret
 }
 
+# bpf_samples FILE: "SAMPLES RESTARTS BAD" of the reader's JSON lines; a
+# bad sample shows a CLOSE socket or other than the 2 listeners.
+bpf_samples() {
+	awk '{
+		n++
+		if (match($0, /"restarts":[0-9]+/))
+			r += substr($0, RSTART + 11, RLENGTH - 11)
+		if (index($0, "\"CLOSE\":{\"ipv4\":0,\"ipv6\":0,\"total\":0}") == 0 ||
+		    !match($0, /"LISTEN":[^}]*"total":2[}]/))
+			bad++
+	} END { print n + 0, r + 0, bad + 0 }' "$1"
+}
+
+# The bpf source under the same churn: watches (one load, a walk every
+# 0.1 s, the shortest interval) in A.  A chain that keeps changing past the retries fails a read
+# with that reason; no sample ever shows a state that cannot be there.
+check_churn_bpf() {
+	local reader=$HERE/tcpstates out rc end s r b
+	local samples=0 restarts=0 bad=0 gaveup=0
+
+	[ -x "$reader" ] || { SKIP_REASON="no reader in this payload"; return $ksft_skip; }
+	out=$(mktemp)
+	defer rm -f "$out" "$out.err"
+	if ! ip netns exec "$A" "$reader" --source bpf -j > /dev/null 2> "$out.err"; then
+		SKIP_REASON=$(head -n 1 "$out.err")
+		return $ksft_skip
+	fi
+	start_bg p1 ip netns exec "$A" "$HERE/churn" rst $((SECONDS_BPF + 10))
+	start_bg p2 ip netns exec "$A" "$HERE/churn" loop $((SECONDS_BPF + 10))
+	start_bg p3 ip netns exec "$C" "$HERE/churn" listen $((SECONDS_BPF + 10))
+	wait_listen "$A" 2 || { echo "# churn listeners did not come up"; return 1; }
+	end=$((SECONDS + SECONDS_BPF))
+	while [ $SECONDS -lt $end ]; do
+		ip netns exec "$A" "$reader" --source bpf -j -w 0.1 -c 40 \
+			> "$out" 2> "$out.err"
+		rc=$?
+		if [ $rc != 0 ]; then
+			grep -q "kept changing under socket churn" "$out.err" ||
+				{ echo "# reader: $(head -n 1 "$out.err")"; bad=$((bad + 1)); }
+			gaveup=$((gaveup + 1))
+		fi
+		# No process substitution: the guest has no /dev/fd.
+		b=$(bpf_samples "$out")
+		s=${b%% *} b=${b#* } r=${b%% *} b=${b#* }
+		samples=$((samples + s)) restarts=$((restarts + r)) bad=$((bad + b))
+	done
+	kill $p1 $p2 $p3 2>/dev/null
+	wait 2>/dev/null
+	echo "# bpf: $samples samples, $restarts chains walked again," \
+		"$gaveup reads gave up, $bad bad"
+	[ $samples -gt 0 ] && [ $bad = 0 ]
+}
+
 # A private ehash of one bucket: every socket in one chain, longer than
 # what the walk counts straight into its totals.
 check_long_chains() {
@@ -211,6 +265,8 @@ check_long_chains
 log_test $? "chains of 100+ sockets (a 1-bucket private ehash) count exactly"
 check_churn
 log_test $? "under connect/accept/RST and listen/close churn, every read: CLOSE 0, LISTEN exact"
+check_churn_bpf
+log_test $? "the bpf source under the same churn: every sample CLOSE 0, LISTEN exact"
 
 start_bg pl ip netns exec "$F" "$HERE/readers" listen 600 20000
 wait_listen "$F" 600 || echo "# the 600 listeners did not come up"

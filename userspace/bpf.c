@@ -211,7 +211,7 @@ int ts_bpf_open(void)
 	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
 	union bpf_iter_link_info info = { 0 };
 	struct bpf_program *prog;
-	const char *probe;
+	const char *probe, *stray;
 	bool direct;
 	int ret;
 
@@ -238,6 +238,9 @@ int ts_bpf_open(void)
 			direct ? "plain loads (bpf_rdonly_cast)" :
 				 "bpf_probe_read_kernel");
 	ts_skel->bss->target_tid = gettid();
+	stray = getenv("TCPSTATES_BPF_STRAY");
+	if (stray)
+		ts_skel->bss->stray_tries = strtoul(stray, NULL, 10);
 	info.task.tid = gettid();
 	opts.link_info = &info;
 	opts.link_info_len = sizeof(info);

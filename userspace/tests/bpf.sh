@@ -74,9 +74,15 @@ else
 		sleep 0.3
 		"$2" --source bpf -j >"$1/bpf.json"
 		"$2" --source netlink -j >"$1/nl.json"
-		mkdir -p "$1/probe"
+		mkdir -p "$1/probe" "$1/stray" "$1/stray-probe"
 		TCPSTATES_BPF_PROBE_READ=1 "$2" --source bpf -j >"$1/probe/bpf.json"
-		cp "$1/nl.json" "$1/probe/"
+		TCPSTATES_BPF_STRAY=3 "$2" --source bpf -j >"$1/stray/bpf.json"
+		TCPSTATES_BPF_STRAY=3 TCPSTATES_BPF_PROBE_READ=1 "$2" --source bpf \
+			-j >"$1/stray-probe/bpf.json"
+		TCPSTATES_BPF_STRAY=8 "$2" --source bpf -j >"$1/stray8.out" \
+			2>"$1/stray8.err"
+		echo $? >"$1/stray8.rc"
+		for d in probe stray stray-probe; do cp "$1/nl.json" "$1/$d/"; done
 		"$2" --source bpf >"$1/bpf.table"
 		"$2" --source bpf -p >"$1/bpf.prom"
 		TCPSTATES_PROC=$1/none "$2" -j >"$1/auto.json"
@@ -87,6 +93,20 @@ else
 		bpf_same "$T/bpf1"
 	check "bpf's probe-read walk (kernels before 6.2) equals netlink" \
 		bpf_same "$T/bpf1/probe"
+	# TCPSTATES_BPF_STRAY=N: every chain that counted ends as a stray N
+	# times, as churn would make it, and is walked again (its counts
+	# taken back each time); at 8 the read gives up with an error.
+	for d in stray stray-probe; do
+		check "bpf ($d): chains walked again 3 times still equal netlink" \
+			bpf_same "$T/bpf1/$d"
+		check "bpf ($d): the restarts are counted" json \
+			"$T/bpf1/$d/bpf.json" \
+			'd["scan"]["restarts"] > 0 and d["scan"]["restarts"] % 3 == 0'
+	done
+	check "bpf: chains that never settle fail the read with one line, no counts" \
+		bash -c "[ \"\$(cat '$T/bpf1/stray8.rc')\" = 1 ] && [ ! -s '$T/bpf1/stray8.out' ] &&
+			[ \"\$(wc -l <'$T/bpf1/stray8.err')\" = 1 ] &&
+			grep -q 'chains kept changing under socket churn' '$T/bpf1/stray8.err'"
 	check "bpf counts every state the helpers made" json "$T/bpf1/bpf.json" \
 		'd["states"]["LISTEN"] == {"ipv4": 6, "ipv6": 5, "total": 11}
 		and d["states"]["SYN_RECV"] == {"ipv4": 3, "ipv6": 2, "total": 5}
@@ -143,10 +163,13 @@ assert (a["netns"], a["states"]) == (b["netns"], b["states"])' \
 				sleep 0.3
 				"$2" --source bpf -j >"$1/bpf.json"
 				"$2" --source netlink -j >"$1/nl.json"
-				mkdir -p "$1/probe"
+				mkdir -p "$1/probe" "$1/stray"
 				TCPSTATES_BPF_PROBE_READ=1 "$2" --source bpf -j \
 					>"$1/probe/bpf.json"
+				TCPSTATES_BPF_STRAY=2 "$2" --source bpf -j \
+					>"$1/stray/bpf.json"
 				cp "$1/nl.json" "$1/probe/"
+				cp "$1/nl.json" "$1/stray/"
 				kill $(jobs -p) "$(cut -d" " -f2 "$1/p4")"'\'' _ "$1" "$2" "$HELPER"
 			"$2" --source bpf -j >"$1/outer.json"' \
 			_ "$T/bpf4-$size" "$BIN" "$size"
@@ -154,6 +177,8 @@ assert (a["netns"], a["states"]) == (b["netns"], b["states"])' \
 			bpf_same "$T/bpf4-$size"
 		check "private ehash of $size buckets: the probe-read walk too" \
 			bpf_same "$T/bpf4-$size/probe"
+		check "private ehash of $size buckets: chains walked again twice" \
+			bpf_same "$T/bpf4-$size/stray"
 		check "private ehash of $size buckets: all the sockets, none outside" \
 			bash -c "json '$T/bpf4-$size/bpf.json' 'd[\"total\"][\"total\"] > 40' &&
 				 json '$T/bpf4-$size/outer.json' 'd[\"total\"][\"total\"] == 0'"

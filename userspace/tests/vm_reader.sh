@@ -278,6 +278,10 @@ else
 	state_counts "$F.bpfp" >"$F.bpfp.states"
 	check "bpf's probe-read walk agrees with the module" \
 		cmp -s "$F.mod.states" "$F.bpfp.states"
+	in_ns env TCPSTATES_BPF_STRAY=3 "$TCPSTATES" --source bpf -j \
+		>"$F.bpfs" 2>"$F.bpferr"
+	check "bpf: chains walked again 3 times (TCPSTATES_BPF_STRAY) still agree" \
+		test "$(state_counts "$F.bpfs")" = "$(cat "$F.mod.states")"
 	walk="plain loads"
 	# shellcheck disable=SC2086
 	[ "$(printf '%s %s\n' $kver | awk '{print $1 * 1000 + $2}')" -lt 6002 ] &&
