@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tcputil.h"
+
 #define MAX_FILE	(16 << 20)
 #define MAX_TOK		64
 
@@ -216,32 +218,14 @@ static int hold(const char *path, int n)
 	return 0;
 }
 
-static int listen_on(int family, int port, bool reuse)
-{
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
-				   .sin6_port = htons(port),
-				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	struct sockaddr_in a4 = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(family, SOCK_STREAM, 0), on = 1;
-
-	if (fd < 0)
-		return -1;
-	if (reuse)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
-	if (family == AF_INET6 ?
-	    bind(fd, (struct sockaddr *)&a6, sizeof(a6)) :
-	    bind(fd, (struct sockaddr *)&a4, sizeof(a4)))
-		return -1;
-	return listen(fd, 16);
-}
-
 static int listeners(int n, int port, bool v6)
 {
 	for (int i = 0; i < n; i++) {
-		if (listen_on(v6 ? AF_INET6 : AF_INET, port + i, v6) ||
-		    (v6 && listen_on(AF_INET6, port + i, true))) {
+		/* Two v6 listeners share a port: SO_REUSEPORT's own table. */
+		if (tcp_listen_port(v6 ? AF_INET6 : AF_INET, port + i,
+				    v6 ? SO_REUSEPORT : 0) < 0 ||
+		    (v6 && tcp_listen_port(AF_INET6, port + i,
+					   SO_REUSEPORT) < 0)) {
 			perror("readers: listen");
 			return 1;
 		}

@@ -18,29 +18,6 @@
 
 #include "tcputil.h"
 
-static int listener_on(int family, int port)
-{
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
-				   .sin6_port = htons(port),
-				   .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	struct sockaddr_in a4 = { .sin_family = AF_INET,
-				  .sin_port = htons(port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int fd = socket(family, SOCK_STREAM, 0), on = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-	if ((family == AF_INET6 ?
-	     bind(fd, (struct sockaddr *)&a6, sizeof(a6)) :
-	     bind(fd, (struct sockaddr *)&a4, sizeof(a4))) ||
-	    listen(fd, 4096)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int bad_args(void)
 {
 	fprintf(stderr, "usage: tcpgen [-6] [-p PORT] tw|estab|leak N\n");
@@ -68,7 +45,8 @@ int main(int argc, char **argv)
 		return bad_args();
 	if (raise_nofile(2 * n + 64))
 		perror("tcpgen: setrlimit");
-	lfd = port ? listener_on(family, port) : tcp_listener(family, false, 4096);
+	lfd = port ? tcp_listen_port(family, port, SO_REUSEADDR) :
+		     tcp_listener(family, false, 4096);
 	if (lfd < 0) {
 		perror("tcpgen: listen");
 		return 1;

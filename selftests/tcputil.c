@@ -246,11 +246,12 @@ static int local_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
-int tcp_listener(int family, bool dual, int backlog)
+static int listen_at(int family, int port, bool dual, int sockopt,
+		     int backlog)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = loopback(family, 0, &ss);
-	int fd, off = 0;
+	socklen_t len = loopback(family, port, &ss);
+	int fd, off = 0, on = 1;
 
 	fd = socket(family, SOCK_STREAM, 0);
 	if (fd < 0)
@@ -259,11 +260,23 @@ int tcp_listener(int family, bool dual, int backlog)
 		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_any;
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 	}
+	if (sockopt)
+		setsockopt(fd, SOL_SOCKET, sockopt, &on, sizeof(on));
 	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, backlog)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+int tcp_listener(int family, bool dual, int backlog)
+{
+	return listen_at(family, 0, dual, 0, backlog);
+}
+
+int tcp_listen_port(int family, int port, int sockopt)
+{
+	return listen_at(family, port, false, sockopt, 4096);
 }
 
 int tcp_connect(int lfd, int family)

@@ -38,6 +38,11 @@ int raise_nofile(unsigned int n);
  * @dual: on :: accepting v4-mapped clients too), backlog @backlog.
  */
 int tcp_listener(int family, bool dual, int backlog);
+/*
+ * A listener on loopback port @port of @family, with the SOL_SOCKET
+ * option @sockopt (SO_REUSEADDR, SO_REUSEPORT; 0 for none) turned on.
+ */
+int tcp_listen_port(int family, int port, int sockopt);
 int tcp_connect(int lfd, int family);
 int tcp_accept(int lfd);
 /* A connected pair: *cfd client of @family, *sfd the accepted socket. */
