@@ -42,6 +42,7 @@ void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 #define TS_RETRIES		8
 #define TS_EMPTY_RUN		16
+#define TS_CHAIN_RUN		4
 #define TS_MAX_STEPS		0x800000	/* bpf_loop's own limit */
 #define TS_LISTENING_NULLS_BASE	0x20000000	/* as in the kernel */
 #define TS_AF_INET6		10
@@ -124,7 +125,7 @@ struct ts_walk {
  */
 static struct ts_walk walk;
 
-static void chain_count(struct ts_walk *w, __u32 cell)
+static __always_inline void chain_count(struct ts_walk *w, __u32 cell)
 {
 	cell &= TS_BPF_CELLS - 1;
 	if (w->log_n < TS_UNDO) {
@@ -138,7 +139,7 @@ static void chain_count(struct ts_walk *w, __u32 cell)
 }
 
 /* The chain strayed, or the run ended inside it: take its counts back. */
-static void chain_drop(struct ts_walk *w)
+static __always_inline void chain_drop(struct ts_walk *w)
 {
 	__u32 i;
 
@@ -152,7 +153,7 @@ static void chain_drop(struct ts_walk *w)
 	w->chain_n = 0;
 }
 
-static void chain_commit(struct ts_walk *w)
+static __always_inline void chain_commit(struct ts_walk *w)
 {
 	__u32 i;
 
@@ -167,7 +168,7 @@ static void chain_commit(struct ts_walk *w)
 }
 
 /* The state as the module counts it, or 0: see module/walk.c. */
-static __u32 sock_state(__u64 sk, __u32 state, __u32 listen)
+static __always_inline __u32 sock_state(__u64 sk, __u32 state, __u32 listen)
 {
 	if (listen)
 		return state == TS_TCP_LISTEN ? state : 0;
@@ -194,7 +195,7 @@ static __u32 sock_state(__u64 sk, __u32 state, __u32 listen)
 }
 
 /* The end of a chain: count it, or walk it again if it strayed. */
-static void chain_end(struct ts_walk *w)
+static __always_inline void chain_end(struct ts_walk *w)
 {
 	bool strayed = (w->node >> 1) != w->nulls_base + w->slot;
 
@@ -355,20 +356,20 @@ static __always_inline int next_head(struct ts_walk *w, __u64 *node)
 }
 
 /*
- * As walk_step(), with plain loads: empty buckets by the run, a bucket and
- * the first socket of its chain in one step, each further socket in one
- * more.
+ * As walk_step(), with plain loads: empty buckets by the run, then a
+ * bucket's chain, TS_CHAIN_RUN sockets a step: fewer steps, and the
+ * helpers inlined, let the CPU overlap more of the sockets' misses.
  */
 static long walk_step_direct(__u32 i, void *data)
 {
 	struct ts_walk *w = &walk;
 	struct sock_common *sk;
 	__u64 node = w->node;
-	__u32 state;
+	__u32 state, k;
 
 	if (!node && !next_head(w, &node))
 		return w->slot >= w->end;
-	if (node && !(node & 1)) {
+	for (k = 0; k < TS_CHAIN_RUN && node && !(node & 1); k++) {
 		sk = bpf_rdonly_cast((void *)(node - w->nulls_off),
 				     bpf_core_type_id_kernel(struct sock_common));
 		/* See walk_step(). */
