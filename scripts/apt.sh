@@ -3,7 +3,8 @@
 #
 # apt.sh: the project's own apt configuration, under build/apt/, for the
 # Debian suites this Debian 12 machine does not carry: bullseye (5.10),
-# sid (mainline) and experimental (the next -rc).  It never touches
+# sid (mainline) and experimental (the next -rc), and bookworm-backports
+# for the guests' QEMU (scripts/qemu.sh).  It never touches
 # /etc/apt or /var/lib/apt: sources, lists, cache and dpkg status are all
 # under build/apt/, and the archive keys come from debian-archive-keyring.
 #
@@ -15,7 +16,8 @@
 #   apt.sh pkgnames [--prefix P] SUITE...
 #                             every package name (starting with P) in those
 #                             suites, as the sources list names them:
-#                             bullseye, bullseye-security, sid, experimental
+#                             bullseye, bullseye-security, sid, experimental,
+#                             bookworm-backports
 #   apt.sh conf               print the configuration file's path
 #   apt.sh mirror [security]  the Debian mirror the machine's own sources use
 #
@@ -80,6 +82,7 @@ write_conf() {
 	deb [signed-by=$keyring] $sec bullseye-security main
 	deb [signed-by=$keyring] $main sid main
 	deb [signed-by=$keyring] $main experimental main
+	deb [signed-by=$keyring] $main bookworm-backports main
 	EOF
 	cat > "$conf.new" <<-EOF
 	// Written by scripts/apt.sh: use with apt-get -c $conf
@@ -130,7 +133,7 @@ update() {
 	write_conf
 	if [ "$force" = --force ] || [ ! -f "$dir/.updated" ] ||
 	   [ -n "$(find "$dir/.updated" -mmin +$((max_age * 60)))" ]; then
-		echo "apt.sh: refreshing bullseye, sid and experimental metadata" >&2
+		echo "apt.sh: refreshing bullseye, sid, experimental and bookworm-backports metadata" >&2
 		if ! apt-get -c "$conf" -q update > "$dir/update.log" 2>&1; then
 			cat "$dir/update.log" >&2
 			echo "apt.sh: apt-get update failed" >&2

@@ -89,7 +89,7 @@ done
 # The guest gets the same awk, sort and uniq as a Debian host's shell, and
 # bpftool for the iter/tcp counter, which clang builds.
 bpftool=$(command -v bpftool || echo /usr/sbin/bpftool)
-for t in mawk sort uniq qemu-system-x86_64 clang "$bpftool"; do
+for t in mawk sort uniq clang "$bpftool"; do
 	command -v "$t" > /dev/null || {
 		echo "bench.sh: $t not found on the host (make deps)" >&2
 		exit 1
@@ -109,7 +109,7 @@ kernels=$(KERNELS=${BENCH_KERNELS:-6.12} "$root/scripts/kernels.sh")
 {
 	echo "meta cmd ${settings}make bench"
 	echo "meta date $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "meta qemu $(qemu-system-x86_64 --version | head -n 1)"
+	echo "meta qemu $("$root/scripts/qemu.sh" version)"
 	echo "meta host $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)"
 	echo "meta mem $mem"
 	echo "meta interfere_s $BENCH_INTERFERE_S"

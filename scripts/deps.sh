@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install everything make check, make lint and make demo need on a fresh
-# Debian 12 machine, idempotently: tools, the headers of every kernel of
+# Debian 12 machine, idempotently: tools, the guests' QEMU (unpacked under
+# build/qemu by scripts/qemu.sh), the headers of every kernel of
 # the matrix (KERNELS, resolved from apt metadata by scripts/kernels.sh),
 # and linux-source, from which the kselftest harness and checkpatch are
 # unpacked into build/.
@@ -53,6 +54,12 @@ fi
 
 # shellcheck disable=SC2086
 apt_install $PKGS
+
+# The guests' QEMU, from bookworm-backports (scripts/qemu.sh says why),
+# and the host libraries it links against.
+"$here/qemu.sh" ensure
+# shellcheck disable=SC2046
+apt_install $("$here/qemu.sh" depends)
 
 kernels=$("$here/kernels.sh")
 echo "$kernels" | sed 's/^/deps: kernel /'

@@ -103,7 +103,7 @@ printf '%s\n' "$args" > "$work/payload/insmod-args"
 : > "$work/kernel.log"
 : > "$work/out.log"
 timeout --foreground -k 5 "$timeout" \
-	qemu-system-x86_64 -accel tcg -M pc -cpu max -smp 2 -m "$mem" \
+	"$here/qemu.sh" run -M pc -cpu max -smp 2 -m "$mem" \
 	-nodefaults -display none -no-reboot \
 	-kernel "$image" -initrd "$work/initrd" \
 	-append "console=ttyS0,115200 panic_on_warn=1 panic=-1 oops=panic mitigations=off tcpstates_vm.load=$load" \
