@@ -186,9 +186,9 @@ static int walk(struct ts_sample *s)
 	s->scan_ns = (t1.tv_sec - t0.tv_sec) * 1000000000ULL +
 		     t1.tv_nsec - t0.tv_nsec;
 	if (ts_skel->bss->incomplete) {
-		ts_err("bpf: %llu chains kept changing under socket churn (%llu restarts); retry",
-		       (unsigned long long)ts_skel->bss->incomplete,
-		       (unsigned long long)ts_skel->bss->restarts);
+		ts_churn("bpf: %llu chains kept changing under socket churn (%llu restarts); retry",
+			 (unsigned long long)ts_skel->bss->incomplete,
+			 (unsigned long long)ts_skel->bss->restarts);
 		return -1;
 	}
 	s->has_restarts = true;

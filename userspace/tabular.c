@@ -359,8 +359,11 @@ static int open_error(enum ts_mode mode, const char *path, int err)
 		       path, mode == TS_MODE_PORTS ?
 		       ", or use --source netlink" : "");
 	else if (err == EBUSY)
-		ts_err("%s: busy: other readers' snapshots fill the module's budget; try again",
-		       path);
+		ts_churn("%s: busy: other readers' snapshots fill the module's budget; try again",
+			 path);
+	else if (err == EAGAIN)
+		ts_churn("%s: namespaces came and went under the read; try again",
+			 path);
 	else if (mode == TS_MODE_ALL && (err == EPERM || err == EACCES))
 		ts_err("%s: permission denied: needs CAP_NET_ADMIN in the initial namespaces",
 		       path);

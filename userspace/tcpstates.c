@@ -27,16 +27,33 @@
 bool ts_check_mode;
 bool ts_err_quiet;		/* auto trying a source: keep the error */
 static char ts_last_err[512];	/* for --check-tw's UNKNOWN line */
+static bool ts_churned;		/* the last error came from churn */
+
+static void ts_verr(const char *fmt, va_list ap)
+{
+	vsnprintf(ts_last_err, sizeof(ts_last_err), fmt, ap);
+	if (!ts_err_quiet)
+		fprintf(stderr, "tcpstates: %s\n", ts_last_err);
+}
 
 void ts_err(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(ts_last_err, sizeof(ts_last_err), fmt, ap);
+	ts_verr(fmt, ap);
 	va_end(ap);
-	if (!ts_err_quiet)
-		fprintf(stderr, "tcpstates: %s\n", ts_last_err);
+}
+
+/* A read that failed only because the tables changed under it. */
+void ts_churn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ts_verr(fmt, ap);
+	va_end(ap);
+	ts_churned = true;
 }
 
 void ts_now(struct timespec *wall, struct timespec *mono)
@@ -187,12 +204,18 @@ static void sleep_until(long long ns)
  * Sample i is due at start + i * interval, whatever the previous samples
  * cost, so the rate does not drift.  A sample that overran its interval
  * makes the next one wait for the next tick rather than come at once.
+ *
+ * A watch skips a sample that failed only under churn (its error line
+ * printed): the moment an operator watches, a SYN flood or a container
+ * storm, is when reads restart most, and the next tick is the answer.
+ * TS_WATCH_MISSES such samples in a row still end it.  fn gets the number
+ * of samples printed before, so a skipped one leaves no trace in rates.
  */
 static int run_watch(const struct ts_opts *o, ts_sample_fn fn, void *ctx)
 {
 	long long step = llround(o->interval * 1e9), start = mono_ns(), now;
 	unsigned long long tick = 0;
-	unsigned long i;
+	unsigned long i, shown = 0, misses = 0;
 
 	for (i = 0; !o->count || i < o->count; i++) {
 		if (i) {
@@ -202,8 +225,17 @@ static int run_watch(const struct ts_opts *o, ts_sample_fn fn, void *ctx)
 				tick = (now - start) / step + 1;
 			sleep_until(start + (long long)tick * step);
 		}
-		if (fn(o, i, ctx) || flush_out())
+		ts_churned = false;
+		if (fn(o, shown, ctx)) {
+			if (o->watch && ts_churned &&
+			    ++misses < TS_WATCH_MISSES)
+				continue;
 			return 1;
+		}
+		if (flush_out())
+			return 1;
+		shown++;
+		misses = 0;
 		if (!o->watch)
 			break;
 	}
@@ -220,14 +252,15 @@ struct ts_samples {
 static int one_sample(const struct ts_opts *o, unsigned long i, void *ctx)
 {
 	struct ts_samples *c = ctx;
+	struct ts_sample *s = &c->s[i % 2];	/* not the last one shown */
 	struct ts_procs procs = { 0 };
 
-	c->v.prev = i ? c->v.cur : NULL;
-	c->v.cur = &c->s[i % 2];
-	if (take_sample(o, &c->s[i % 2]))
+	if (take_sample(o, s))
 		return -1;
 	if (o->procs && find_procs(o, &procs))
 		return -1;
+	c->v.prev = i ? c->v.cur : NULL;
+	c->v.cur = s;
 	c->v.procs = o->procs ? &procs : NULL;
 	if (i && o->fmt == TS_FMT_TABLE)
 		printf("\n");

@@ -191,6 +191,7 @@ struct ts_opts {
 
 #define TS_MIN_WATCH		0.1
 #define TS_MAX_WATCH		86400.0
+#define TS_WATCH_MISSES		5	/* churn-failed samples in a row */
 
 /* Monitoring Plugins exit codes, for --check-tw. */
 enum {
@@ -205,6 +206,7 @@ void ts_parse_args(struct ts_opts *o, int argc, char **argv);
 
 /* tcpstates.c */
 void ts_err(const char *fmt, ...);
+void ts_churn(const char *fmt, ...);
 extern bool ts_err_quiet;
 void ts_now(struct timespec *wall, struct timespec *mono);
 int ts_finish(int rc);

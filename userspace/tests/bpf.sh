@@ -82,6 +82,9 @@ else
 		TCPSTATES_BPF_STRAY=8 "$2" --source bpf -j >"$1/stray8.out" \
 			2>"$1/stray8.err"
 		echo $? >"$1/stray8.rc"
+		TCPSTATES_BPF_STRAY=8 "$2" --source bpf -j -w 0.1 -c 20 \
+			>"$1/stray8w.out" 2>"$1/stray8w.err"
+		echo $? >"$1/stray8w.rc"
 		for d in probe stray stray-probe; do cp "$1/nl.json" "$1/$d/"; done
 		"$2" --source bpf >"$1/bpf.table"
 		"$2" --source bpf -p >"$1/bpf.prom"
@@ -107,6 +110,11 @@ else
 		bash -c "[ \"\$(cat '$T/bpf1/stray8.rc')\" = 1 ] && [ ! -s '$T/bpf1/stray8.out' ] &&
 			[ \"\$(wc -l <'$T/bpf1/stray8.err')\" = 1 ] &&
 			grep -q 'chains kept changing under socket churn' '$T/bpf1/stray8.err'"
+	# A watch skips a sample that failed under churn, but not forever.
+	check "bpf: a watch whose every sample fails under churn gives up after 5 in a row" \
+		bash -c "[ \"\$(cat '$T/bpf1/stray8w.rc')\" = 1 ] && [ ! -s '$T/bpf1/stray8w.out' ] &&
+			[ \"\$(grep -c 'chains kept changing under socket churn' '$T/bpf1/stray8w.err')\" = 5 ] &&
+			[ \"\$(wc -l <'$T/bpf1/stray8w.err')\" = 5 ]"
 	check "bpf counts every state the helpers made" json "$T/bpf1/bpf.json" \
 		'd["states"]["LISTEN"] == {"ipv4": 6, "ipv6": 5, "total": 11}
 		and d["states"]["SYN_RECV"] == {"ipv4": 3, "ipv6": 2, "total": 5}
