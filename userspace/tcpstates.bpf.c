@@ -10,13 +10,16 @@
  * filtered by netns, with bpf_loop() and plain probe reads of sock_common
  * fields and tw_substate.  No lock is taken, no socket referenced.
  *
- * Two programs share the walk: tcpstates_walk_direct reads the tables
- * with plain loads through bpf_rdonly_cast() (6.2 and later; a fault reads
- * as 0, which the walk takes as an error), one step per bucket and per
- * further socket of its chain, so that the CPU overlaps the cache misses
- * of neighbouring buckets; tcpstates_walk, for kernels without that kfunc,
+ * The source builds two objects, one walk each: with TS_BPF_DIRECT,
+ * tcpstates_walk_direct reads the tables with plain loads through
+ * bpf_rdonly_cast() (6.2 and later; a fault reads as 0, which the walk
+ * takes as an error), empty buckets by the run and a few sockets of a
+ * chain a step, so that the CPU overlaps the cache misses of neighbouring
+ * buckets; without, tcpstates_walk, for kernels without that kfunc,
  * copies each socket's fields and chunks of bucket heads with
  * bpf_probe_read_kernel().  The reader loads the first, else the second.
+ * Both keep what the reader reads and writes in one global, struct
+ * ts_bpf_io io (tcpstates_bpf.h).
  *
  * One run covers at most "limit" buckets from "start" of one table; the
  * reader runs it again from "next" until "next" reaches "nr_slots".  The
@@ -37,8 +40,10 @@
 
 #include "tcpstates_bpf.h"
 
-/* The plain-load walk's kfunc (6.2); weak, so that 6.1 loads the other. */
-void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+#ifdef TS_BPF_DIRECT
+/* The plain-load walk's kfunc (6.2): 6.1 refuses it, and loads the other. */
+void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#endif
 
 #define TS_RETRIES		8
 #define TS_EMPTY_RUN		16
@@ -71,22 +76,7 @@ enum {
 	TS_TCP_NEW_SYN_RECV,
 };
 
-/* In, before each run: the reader's thread, the one task walked for... */
-__u32 target_tid;
-/* ...and what to walk. */
-__u32 table;			/* TS_BPF_LISTEN or TS_BPF_EHASH */
-__u32 start;
-__u32 limit;
-/* Out. */
-__u32 ran;
-__u32 next;
-__u32 nr_slots;
-__u32 err;
-__u64 restarts;
-__u64 incomplete;
-__u64 counts[TS_BPF_CELLS];	/* state * 2 + family, added up over runs */
-/* TCPSTATES_BPF_STRAY: the first tries of each chain count as strays. */
-__u32 stray_tries;
+struct ts_bpf_io io;
 
 /*
  * A chain's first TS_UNDO sockets count straight into counts[], their
@@ -96,8 +86,10 @@ __u32 stray_tries;
  */
 #define TS_UNDO			16
 static __u32 chain[TS_BPF_CELLS];
+#ifndef TS_BPF_DIRECT
 /* Bucket heads from ts_walk.hslot on, read in this run. */
 static __u8 heads[TS_HEADS_BYTES];
+#endif
 
 struct ts_walk {
 	__u64 base;		/* address of the first bucket's chain head */
@@ -129,7 +121,7 @@ static __always_inline void chain_count(struct ts_walk *w, __u32 cell)
 {
 	cell &= TS_BPF_CELLS - 1;
 	if (w->log_n < TS_UNDO) {
-		counts[cell]++;
+		io.counts[cell]++;
 		w->log[w->log_n & (TS_UNDO - 1)] = cell;
 		w->log_n++;
 	} else {
@@ -144,7 +136,7 @@ static __always_inline void chain_drop(struct ts_walk *w)
 	__u32 i;
 
 	for (i = 0; i < TS_UNDO && i < w->log_n; i++)
-		counts[w->log[i] & (TS_BPF_CELLS - 1)]--;
+		io.counts[w->log[i] & (TS_BPF_CELLS - 1)]--;
 	w->log_n = 0;
 	if (!w->chain_n)
 		return;
@@ -161,7 +153,7 @@ static __always_inline void chain_commit(struct ts_walk *w)
 	if (!w->chain_n)
 		return;
 	for (i = 0; i < TS_BPF_CELLS; i++) {
-		counts[i] += chain[i];
+		io.counts[i] += chain[i];
 		chain[i] = 0;
 	}
 	w->chain_n = 0;
@@ -200,17 +192,17 @@ static __always_inline void chain_end(struct ts_walk *w)
 	bool strayed = (w->node >> 1) != w->nulls_base + w->slot;
 
 	/* The tests' stand-in for churn: every chain that counted strays. */
-	if (w->tries < stray_tries && (w->log_n || w->chain_n))
+	if (w->tries < io.stray_tries && (w->log_n || w->chain_n))
 		strayed = true;
 	if (strayed) {
-		restarts++;
+		io.restarts++;
 		if (++w->tries < TS_RETRIES) {
 			chain_drop(w);
 			w->node = 0;
 			return;
 		}
 		/* Out of tries: the last walk's counts, marked. */
-		incomplete++;
+		io.incomplete++;
 	}
 	chain_commit(w);
 	w->tries = 0;
@@ -218,6 +210,7 @@ static __always_inline void chain_end(struct ts_walk *w)
 	w->node = 0;
 }
 
+#ifndef TS_BPF_DIRECT
 /*
  * The first node of the current bucket: from a chunk of heads read in
  * this run, under this RCU read-side section (a head that changed since
@@ -270,7 +263,7 @@ static long walk_step(__u32 i, void *data)
 		if (w->slot >= w->end)
 			return 1;
 		if (head_read(w, &first) || !first) {
-			err = TS_BPF_EFAULT;
+			io.err = TS_BPF_EFAULT;
 			return 1;
 		}
 		w->node = first;
@@ -286,14 +279,14 @@ static long walk_step(__u32 i, void *data)
 	/* Each offset is a constant once relocated: the verifier sees it. */
 	if (o_state > TS_SK_SPAN - 1 || o_net > TS_SK_SPAN - 8 ||
 	    o_next > TS_SK_SPAN - 8) {
-		err = TS_BPF_ELAYOUT;
+		io.err = TS_BPF_ELAYOUT;
 		return 1;
 	}
 	sk = w->node - w->nulls_off;
 	/* Up to skc_nulls_node: no cache line more than the fields need. */
 	if (bpf_probe_read_kernel(words, o_next + 8,
 				  (void *)(sk + TS_SK_OFF(skc_family)))) {
-		err = TS_BPF_EFAULT;
+		io.err = TS_BPF_EFAULT;
 		return 1;
 	}
 	/*
@@ -309,12 +302,13 @@ static long walk_step(__u32 i, void *data)
 	}
 	w->node = *(__u64 *)(buf + o_next);
 	if (!w->node) {
-		err = TS_BPF_EFAULT;
+		io.err = TS_BPF_EFAULT;
 		return 1;
 	}
 	return 0;
 }
 
+#else
 /*
  * A link loaded through bpf_rdonly_cast() is a typed pointer to the
  * verifier, which allows no bit test on it; stored in the walk's map value
@@ -384,7 +378,7 @@ static long walk_step_direct(__u32 i, void *data)
 	}
 	/* A load that faulted read 0: never a link the kernel leaves. */
 	if (!node) {
-		err = TS_BPF_EFAULT;
+		io.err = TS_BPF_EFAULT;
 		return 1;
 	}
 	w->node = node;
@@ -392,6 +386,7 @@ static long walk_step_direct(__u32 i, void *data)
 		chain_end(w);
 	return 0;
 }
+#endif
 
 /* Set the walk up from the reader's netns; 0 when there is a range to walk. */
 static int walk_setup(struct bpf_iter__task *ctx)
@@ -402,25 +397,25 @@ static int walk_setup(struct bpf_iter__task *ctx)
 	struct net *net;
 	__u64 base;
 
-	if (!task || BPF_CORE_READ(task, pid) != target_tid)
+	if (!task || BPF_CORE_READ(task, pid) != io.target_tid)
 		return -1;
-	ran++;
+	io.ran++;
 	net = BPF_CORE_READ(task, nsproxy, net_ns);
 	h = BPF_CORE_READ(net, ipv4.tcp_death_row.hashinfo);
 	if (!net || !h) {
-		err = TS_BPF_EFAULT;
+		io.err = TS_BPF_EFAULT;
 		return -1;
 	}
 	__builtin_memset(w, 0, sizeof(*w));
 	w->net = (__u64)net;
 	w->nulls_off = TS_SK_OFF(skc_nulls_node);
-	if (table == TS_BPF_LISTEN) {
+	if (io.table == TS_BPF_LISTEN) {
 		base = (__u64)BPF_CORE_READ(h, lhash2);
 		w->base = base +
 			  bpf_core_field_offset(struct inet_listen_hashbucket,
 						nulls_head);
 		w->stride = bpf_core_type_size(struct inet_listen_hashbucket);
-		nr_slots = BPF_CORE_READ(h, lhash2_mask) + 1;
+		io.nr_slots = BPF_CORE_READ(h, lhash2_mask) + 1;
 		w->nulls_base = TS_LISTENING_NULLS_BASE;
 		w->listen = 1;
 	} else {
@@ -428,26 +423,28 @@ static int walk_setup(struct bpf_iter__task *ctx)
 		w->base = base +
 			  bpf_core_field_offset(struct inet_ehash_bucket, chain);
 		w->stride = bpf_core_type_size(struct inet_ehash_bucket);
-		nr_slots = BPF_CORE_READ(h, ehash_mask) + 1;
+		io.nr_slots = BPF_CORE_READ(h, ehash_mask) + 1;
 	}
 	w->hcap = TS_HEADS_BYTES / w->stride;
 	if (!base) {
-		err = TS_BPF_EFAULT;
+		io.err = TS_BPF_EFAULT;
 		return -1;
 	}
-	w->slot = start;
-	w->end = nr_slots - start > limit ? start + limit : nr_slots;
-	next = start;
-	return start < nr_slots ? 0 : -1;
+	w->slot = io.start;
+	w->end = io.nr_slots - io.start > io.limit ?
+		 io.start + io.limit : io.nr_slots;
+	io.next = io.start;
+	return io.start < io.nr_slots ? 0 : -1;
 }
 
 /* Steps ran out inside a chain: the next run walks it again. */
 static void walk_finish(void)
 {
 	chain_drop(&walk);
-	next = walk.slot;
+	io.next = walk.slot;
 }
 
+#ifdef TS_BPF_DIRECT
 SEC("iter/task")
 int tcpstates_walk_direct(struct bpf_iter__task *ctx)
 {
@@ -457,7 +454,7 @@ int tcpstates_walk_direct(struct bpf_iter__task *ctx)
 	walk_finish();
 	return 0;
 }
-
+#else
 SEC("iter/task")
 int tcpstates_walk(struct bpf_iter__task *ctx)
 {
@@ -467,5 +464,6 @@ int tcpstates_walk(struct bpf_iter__task *ctx)
 	walk_finish();
 	return 0;
 }
+#endif
 
 char LICENSE[] SEC("license") = "GPL";

@@ -15,4 +15,28 @@
 #define TS_BPF_EFAULT		1	/* a table pointer did not read */
 #define TS_BPF_ELAYOUT		2	/* sock_common too wide for one read */
 
+/*
+ * The program's one global, in its .bss: both walks' light skeletons map
+ * it as this type, so the reader drives either through one pointer.
+ */
+struct ts_bpf_io {
+	/* In, before each run: the reader's thread, the one task walked for... */
+	__u32 target_tid;
+	/* ...and what to walk. */
+	__u32 table;		/* TS_BPF_LISTEN or TS_BPF_EHASH */
+	__u32 start;
+	__u32 limit;
+	/* TCPSTATES_BPF_STRAY: the first tries of each chain count as strays. */
+	__u32 stray_tries;
+	/* Out. */
+	__u32 ran;
+	__u32 next;
+	__u32 nr_slots;
+	__u32 err;
+	__u32 pad;
+	__u64 restarts;
+	__u64 incomplete;
+	__u64 counts[TS_BPF_CELLS];	/* state * 2 + family, over runs */
+};
+
 #endif /* TCPSTATES_BPF_H */
