@@ -88,6 +88,7 @@ static char *ts_log;			/* the verifier's, on request */
  * a log that overflows fails the load: hence its size.
  */
 #define TS_LOG_SIZE		(16U << 20)
+#define TS_LOG_TAIL		8192
 
 static void log_setup(struct bpf_loader_ctx *ctx)
 {
@@ -103,10 +104,20 @@ static void log_setup(struct bpf_loader_ctx *ctx)
 	ctx->log_buf = (__u64)(unsigned long)ts_log;
 }
 
+/* Its last lines: the verifier's verdict comes last. */
 static void log_print(int ret)
 {
-	if (ret && ts_log)
-		fprintf(stderr, "%.*s", (int)TS_LOG_SIZE, ts_log);
+	size_t len, from = 0;
+
+	if (!ret || !ts_log)
+		return;
+	len = strnlen(ts_log, TS_LOG_SIZE);
+	if (len > TS_LOG_TAIL) {
+		from = len - TS_LOG_TAIL;
+		from += strcspn(ts_log + from, "\n") + 1;
+	}
+	if (from < len)
+		fprintf(stderr, "%.*s", (int)(len - from), ts_log + from);
 }
 
 /*
