@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/bpf.h>
@@ -65,6 +66,7 @@ static const char *load_reason(int ret)
 	case EPERM:
 		return ts_reasons[TS_NO_PERM];
 	case EACCES:	/* the verifier's no */
+	case E2BIG:	/* bpf_attr fields it does not know (5.10: fd_array) */
 	case EINVAL:
 	case TS_ENOTSUPP:
 	case EOPNOTSUPP:
@@ -105,12 +107,14 @@ static void log_setup(struct bpf_loader_ctx *ctx)
 }
 
 /* Its last lines: the verifier's verdict comes last. */
-static void log_print(int ret)
+static void log_print(const char *walk, int ret)
 {
 	size_t len, from = 0;
 
 	if (!ret || !ts_log)
 		return;
+	fprintf(stderr, "tcpstates: bpf: the %s walk did not load: %s\n",
+		walk, strerror(-ret));
 	len = strnlen(ts_log, TS_LOG_SIZE);
 	if (len > TS_LOG_TAIL) {
 		from = len - TS_LOG_TAIL;
@@ -135,7 +139,7 @@ static int load_##walk(int *prog_fd)					\
 		return -ENOMEM;						\
 	log_setup(&ts_##walk->ctx);					\
 	ret = ts_##walk##__load(ts_##walk);				\
-	log_print(ret);							\
+	log_print(#walk, ret);						\
 	if (ret) {							\
 		ts_##walk##__destroy(ts_##walk);			\
 		ts_##walk = NULL;					\
@@ -290,6 +294,12 @@ int ts_bpf_open(void)
 
 	if (ts_link >= 0)
 		return 0;
+	/*
+	 * Kernels before 5.11 charge BPF maps to RLIMIT_MEMLOCK (the loader's
+	 * own map is 80 KB) and say EPERM past it; libbpf lifts it the same
+	 * way.  Those kernels cannot run the walk, but then say why.
+	 */
+	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });
 	/* The older walk on demand: the tests compare both on one kernel. */
 	probe = getenv("TCPSTATES_BPF_PROBE_READ");
 	direct = !probe || !strcmp(probe, "0");

@@ -247,13 +247,14 @@ kver=$(uname -r | sed 's/^\([0-9]*\)\.\([0-9]*\).*/\1 \2/')
 # shellcheck disable=SC2086
 bpf_why=$(printf '%s %s\n' $kver | awk '$1 < 6 || ($1 == 6 && $2 < 1) {
 	print "kernel " $1 "." $2 ": no bpf_loop, no task iterator filtered to one thread" }')
+bpf_says="the kernel refused the program"
 [ -z "$bpf_why" ] && [ ! -e /sys/kernel/btf/vmlinux ] &&
-	bpf_why="no kernel BTF (/sys/kernel/btf/vmlinux)"
+	bpf_why="no kernel BTF (/sys/kernel/btf/vmlinux)" bpf_says="has no BTF"
 if [ -n "$bpf_why" ]; then
 	n=$((n + 1)); echo "ok $n - --source bpf equals the module # SKIP $bpf_why"
 	in_ns "$TCPSTATES" --source bpf -j >/dev/null 2>"$F.bpferr"
-	check "--source bpf where it cannot load: exit 1, one line with the reason" \
-		rc_grep $? 1 "^tcpstates: bpf: " "$F.bpferr"
+	check "--source bpf where it cannot load: exit 1, one line: \"$bpf_says\"" \
+		rc_grep $? 1 "^tcpstates: bpf: load: .*$bpf_says" "$F.bpferr"
 	in_ns env TCPSTATES_PROC=/nonexistent "$TCPSTATES" -j >"$F.auto" 2>&1
 	check "auto without the module and bpf: netlink" \
 		grep -q '"source":"netlink"' "$F.auto"
