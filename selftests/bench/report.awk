@@ -261,8 +261,9 @@ END {
 				print "\n**" mname[m] " not measured:** " gfail[k, mname[m]]
 		print ""
 		print "`bpf` and `iter/tcp` need no module (issue 15). Each `tcpstates"
-		print "--source bpf` run loads its program (libbpf parses the kernel's BTF,"
-		print "the verifier checks the program), which under TCG is a large fixed"
+		print "--source bpf` run loads its program (a light skeleton: the kernel"
+		print "runs its loader, relocates it against its own BTF and verifies it),"
+		print "which under TCG is a large fixed"
 		print "cost; the iter/tcp counter (`selftests/bench/itertcp.bpf.c`) was"
 		print "pinned once with `bpftool iter pin` before the sizes, so a run is one"
 		print "`cat`, and it walks the netns of the process that opens the pin."
@@ -752,8 +753,8 @@ function native_section(    i, n, m, name, line, ref, c, per, floor, e) {
 				line = line sprintf("%s%.0f%% at %s", line == "" ? "" : ", ", 100 * e / nwall[n, ref], fmt_n(n))
 		}
 		print "The bpf row is the reader's one-shot cost, paid by every run: its"
-		print "exec, libbpf parsing the kernel's BTF, the verifier checking the"
-		print "program."
+		print "exec, the kernel running the light skeleton's loader (maps, CO-RE"
+		print "relocations against the kernel's own BTF) and verifying the walk."
 		if (nempty_walk != "")
 			print "The walk itself, over that empty table (" nempty_buckets " buckets, the listeners' table included), took " fmt_ms(nempty_walk / 1e6) " ms of it."
 		if (line != "")
