@@ -399,6 +399,7 @@ TEST(mixed_population)
 	struct tcp_counts mod, ss;
 	int fam[2] = { AF_INET, AF_INET6 };
 	int i, f, l, c, s, total = 0;
+	long long tw_missing;
 
 	ASSERT_EQ(0, new_netns());
 	ASSERT_EQ(0, raise_nofile(16384));
@@ -438,8 +439,21 @@ TEST(mixed_population)
 	EXPECT_LE(2000, total);
 	EXPECT_EQ(read_sockstat_tw(), mod.tw_count);
 	EXPECT_EQ(600, mod.n[TCP_ESTABLISHED][0]);
-	EXPECT_EQ(150, mod.n[TCP_TIME_WAIT][1]);
-	EXPECT_EQ(160, mod.n[TCP_FIN_WAIT2][0]);
+	/*
+	 * A timewait sock is allocated GFP_ATOMIC; when that fails (the debug
+	 * kernel's KASAN and kmemleak leave little memory) the socket closes
+	 * at once and the netns's TCPTimeWaitOverflow counts it.  Those may
+	 * be missing, no more: 150 TIME_WAIT, 60 orphaned FIN_WAIT2 among 160
+	 * (the counter takes the other family's and states' failures too).
+	 */
+	tw_missing = (150 - mod.n[TCP_TIME_WAIT][1]) +
+		     (160 - mod.n[TCP_FIN_WAIT2][0]);
+	EXPECT_GE(150, mod.n[TCP_TIME_WAIT][1]);
+	EXPECT_GE(160, mod.n[TCP_FIN_WAIT2][0]);
+	EXPECT_LE(tw_missing, mod.tw_overflow)
+		TH_LOG("TIME_WAIT ipv6 %lld of 150, FIN_WAIT2 ipv4 %lld of 160, tw_overflow %lld",
+		       mod.n[TCP_TIME_WAIT][1], mod.n[TCP_FIN_WAIT2][0],
+		       mod.tw_overflow);
 }
 
 TEST_HARNESS_MAIN
