@@ -26,7 +26,6 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <linux/bpf.h>
 
 #include "tcpstates.h"
@@ -175,7 +174,7 @@ static int attach(int prog_fd)
 	attr.link_create.attach_type = BPF_TRACE_ITER;
 	attr.link_create.iter_info = (__u64)(unsigned long)&info;
 	attr.link_create.iter_info_len = sizeof(info);
-	return syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return skel_sys_bpf(BPF_LINK_CREATE, &attr, sizeof(attr));
 }
 
 static int iter_create(void)
@@ -184,7 +183,7 @@ static int iter_create(void)
 
 	memset(&attr, 0, sizeof(attr));
 	attr.iter_create.link_fd = ts_link;
-	return syscall(__NR_bpf, BPF_ITER_CREATE, &attr, sizeof(attr));
+	return skel_sys_bpf(BPF_ITER_CREATE, &attr, sizeof(attr));
 }
 
 /* One program run over [start, start + TS_BPF_BUCKETS) of @table. */
