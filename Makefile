@@ -13,12 +13,15 @@
 #   make bench            tcpstates against ss, netstat, /proc/net/tcp, sock_diag
 #   make install          module into /lib/modules/$(KVER)/updates, reader
 #   make dkms-install     the module under DKMS (dkms-remove undoes it)
-#   make deps             what the above need, on a fresh Debian 12
+#   make check-host       make demo in a fresh clone in a clean Debian 13
+#                         (HOST_SUITE) system made with debootstrap
+#   make deps             what the above need, on a fresh Debian 12 or 13
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 # KERNELS selects the matrix (scripts/kernels.sh): default is 5.10 6.1
-# 6.12 sid, plus debug once built; KERNELS=next is experimental's -rc
-# alone, KERNELS="default next" both.
+# 6.12 trixie sid, plus debug once built; KERNELS=next is experimental's
+# -rc alone, KERNELS=trixie-backports each series of trixie-backports,
+# KERNELS="default next" both.
 
 all: module userspace
 
@@ -52,8 +55,15 @@ debug-kernel: deps
 lint: deps
 	scripts/lint.sh
 
-demo: deps
+# Only what the demo needs, for its kernel alone.
+demo:
+	DEPS=demo scripts/deps.sh
 	scripts/demo.sh
+
+# The two commands' first one on a Debian release this machine may not
+# run: a clean debootstrapped system, a fresh clone, make demo.
+check-host: deps
+	scripts/check-host.sh $${HOST_SUITE:-trixie}
 
 bench: deps
 	scripts/bench.sh
@@ -82,5 +92,5 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all module userspace selftests deps check check-debug check-harness debug-kernel lint demo bench stress install uninstall \
+.PHONY: all module userspace selftests deps check check-debug check-harness check-host debug-kernel lint demo bench stress install uninstall \
 	dkms-install dkms-remove clean distclean

@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# apt.sh: the project's own apt configuration, under build/apt/, for the
-# Debian suites this Debian 12 machine does not carry: bullseye (5.10),
-# sid (mainline) and experimental (the next -rc), and bookworm-backports
-# for the guests' QEMU (scripts/qemu.sh).  It never touches
+# apt.sh: the project's own apt configuration, under build/apt/, for every
+# Debian suite the kernel matrix takes kernels from, whatever this machine
+# runs: bullseye (5.10), bookworm (Debian 12: 6.1, 6.12), trixie (Debian
+# 13: 6.12, and trixie-backports' 7.x), sid (mainline) and experimental
+# (the next -rc), and bookworm-backports for the guests' QEMU on a host
+# whose own QEMU is too old (scripts/qemu.sh).  It never touches
 # /etc/apt or /var/lib/apt: sources, lists, cache and dpkg status are all
 # under build/apt/, and the archive keys come from debian-archive-keyring.
 #
@@ -16,7 +18,10 @@
 #   apt.sh pkgnames [--prefix P] SUITE...
 #                             every package name (starting with P) in those
 #                             suites, as the sources list names them:
-#                             bullseye, bullseye-security, sid, experimental,
+#                             bullseye, bullseye-security, bookworm,
+#                             bookworm-security, bookworm-updates, trixie,
+#                             trixie-security, trixie-updates,
+#                             trixie-backports, sid, experimental,
 #                             bookworm-backports
 #   apt.sh conf               print the configuration file's path
 #   apt.sh mirror [security]  the Debian mirror the machine's own sources use
@@ -77,9 +82,16 @@ write_conf() {
 	# kernels are published there only.
 	cat > "$dir/sources.list.new" <<-EOF
 	# Written by scripts/apt.sh: the suites the kernel matrix takes
-	# kernels and headers from beside the host's own bookworm.
+	# kernels and headers from, whatever the host runs.
 	deb [signed-by=$keyring] $main bullseye main
 	deb [signed-by=$keyring] $sec bullseye-security main
+	deb [signed-by=$keyring] $main bookworm main
+	deb [signed-by=$keyring] $main bookworm-updates main
+	deb [signed-by=$keyring] $sec bookworm-security main
+	deb [signed-by=$keyring] $main trixie main
+	deb [signed-by=$keyring] $main trixie-updates main
+	deb [signed-by=$keyring] $main trixie-backports main
+	deb [signed-by=$keyring] $sec trixie-security main
 	deb [signed-by=$keyring] $main sid main
 	deb [signed-by=$keyring] $main experimental main
 	deb [signed-by=$keyring] $main bookworm-backports main
@@ -133,7 +145,7 @@ update() {
 	write_conf
 	if [ "$force" = --force ] || [ ! -f "$dir/.updated" ] ||
 	   [ -n "$(find "$dir/.updated" -mmin +$((max_age * 60)))" ]; then
-		echo "apt.sh: refreshing bullseye, sid, experimental and bookworm-backports metadata" >&2
+		echo "apt.sh: refreshing the metadata of bullseye, bookworm, trixie, sid and experimental" >&2
 		if ! apt-get -c "$conf" -q update > "$dir/update.log" 2>&1; then
 			cat "$dir/update.log" >&2
 			echo "apt.sh: apt-get update failed" >&2
@@ -180,8 +192,9 @@ pkgnames)
 			exit 1
 		fi
 		for f in $files; do
+			# A suite may have none (trixie-updates): not an error.
 			/usr/lib/apt/apt-helper cat-file "$f" |
-				grep -F "Package: $prefix" | sed -n 's/^Package: //p'
+				{ grep -F "Package: $prefix" || true; } | sed -n 's/^Package: //p'
 		done
 	done | sort -u
 	;;

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# chroot.sh: the build toolchains of the Debian suites whose kernels this
-# Debian 12 machine cannot build for with its own gcc: a cached
-# `debootstrap --variant=minbase` chroot per suite under build/chroot/.
+# chroot.sh: the build toolchains of the Debian releases whose kernels
+# this machine cannot build for with its own gcc (every release but the
+# one it runs): a cached `debootstrap --variant=minbase` chroot per suite
+# under build/chroot/.
 #
 #   chroot.sh ensure SUITE [PKG...]   create build/chroot/SUITE if it is
 #                                     not there (about 75 s), then install
@@ -12,8 +13,10 @@
 #   chroot.sh path SUITE              print its directory
 #
 # SUITE is sid (whose sources also carry experimental: 7.x kernels need
-# sid's gcc and pahole) or bullseye (with bullseye-security: 5.10, with
-# bullseye's own gcc-10).  CMD runs in a private mount namespace with
+# sid's gcc and pahole), trixie (with trixie-security and
+# trixie-backports: gcc-14), bookworm (with bookworm-security: gcc-12) or
+# bullseye (with bullseye-security: 5.10, with bullseye's own gcc-10).
+# CMD runs in a private mount namespace with
 # /proc, /dev and this checkout's build/ bind-mounted at the same paths as
 # on the host, so a path under build/ means the same file inside and out.
 # The chroot is reused until `make distclean`; it is never committed.
@@ -41,12 +44,19 @@ sources() {
 		# (its Release is NotAutomatic).
 		echo "deb $2 experimental main"
 		;;
-	bullseye)
-		echo "deb $2 bullseye main"
-		echo "deb $3 bullseye-security main"
+	trixie)
+		echo "deb $2 trixie main"
+		echo "deb $2 trixie-updates main"
+		echo "deb $3 trixie-security main"
+		# NotAutomatic: only what exists nowhere else (7.x).
+		echo "deb $2 trixie-backports main"
+		;;
+	bookworm|bullseye)
+		echo "deb $2 $1 main"
+		echo "deb $3 $1-security main"
 		;;
 	*)
-		echo "chroot.sh: unknown suite '$1' (sid or bullseye)" >&2
+		echo "chroot.sh: unknown suite '$1' (sid, trixie, bookworm or bullseye)" >&2
 		return 1
 		;;
 	esac
@@ -136,6 +146,15 @@ missing() {
 	done
 }
 
+# extra_suite DIR: the NotAutomatic suite the chroot DIR also carries.
+extra_suite() {
+	case "$(basename "$1")" in
+	sid) echo experimental ;;
+	trixie) echo trixie-backports ;;
+	*) basename "$1" ;;
+	esac
+}
+
 install_pkgs() {
 	local dir=$1 need
 
@@ -145,10 +164,10 @@ install_pkgs() {
 	echo "chroot.sh: installing in $(basename "$dir"):" $need >&2
 	# shellcheck disable=SC2086
 	if ! in_chroot "$dir" apt-get install -y -q $need > "$dir.apt.log" 2>&1; then
-		# A package only experimental has, or a dependency newer than
-		# sid's: let experimental win for these.
+		# A package only experimental (or trixie-backports) has, or a
+		# dependency newer than the suite's: let that win for these.
 		# shellcheck disable=SC2086
-		if ! in_chroot "$dir" apt-get install -y -q -t experimental $need \
+		if ! in_chroot "$dir" apt-get install -y -q -t "$(extra_suite "$dir")" $need \
 			>> "$dir.apt.log" 2>&1; then
 			tail -n 30 "$dir.apt.log" >&2
 			echo "chroot.sh: apt-get install" $need "failed" >&2

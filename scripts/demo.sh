@@ -1,15 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make demo: boot a Debian kernel (DEMO_KERNEL, default 6.12) under QEMU
-# with tcpstates.ko loaded, open some connections, and show what an
+# make demo: boot a Debian kernel (DEMO_KERNEL, default the 6.12 of the
+# host's own release: trixie's on Debian 13, bookworm's elsewhere, see
+# scripts/kernels.sh) under QEMU with tcpstates.ko loaded, open some connections, and show what an
 # operator sees: /proc/tcpstates, the reader's table, and a sysfs write
 # the sysctl agrees with.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build
-read -r name abi _ < <(KERNELS=${DEMO_KERNEL:-6.12} "$root/scripts/kernels.sh")
+read -r name abi _ < <(KERNELS=demo "$root/scripts/kernels.sh")
 
 echo "# building tcpstates.ko for $abi and the reader"
 "$root/scripts/build-module.sh" "$abi" "$build/$abi"
@@ -38,5 +39,5 @@ echo "\$ echo abc > /sys/kernel/tcpstates/max_tw_buckets"
 echo abc > /sys/kernel/tcpstates/max_tw_buckets || true
 echo "\$ ss -s"; ss -s | head -n 3
 GUEST
-echo "# booting $name ($abi) under QEMU"
+echo "# booting $name ($abi) under QEMU: $("$root/scripts/qemu.sh" which)"
 "$root/scripts/vm-run.sh" -t 300 "$abi" "$pl" "bash /opt/tcpstates/demo.sh"

@@ -2,30 +2,50 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install everything make check, make lint and make demo need on a fresh
-# Debian 12 machine, idempotently: tools, the guests' QEMU (unpacked under
-# build/qemu by scripts/qemu.sh), the headers of every kernel of
-# the matrix (KERNELS, resolved from apt metadata by scripts/kernels.sh),
-# and linux-source, from which the kselftest harness and checkpatch are
-# unpacked into build/.
+# Debian 12 or 13 machine, idempotently: tools, the guests' QEMU (the
+# machine's own, or one unpacked under build/qemu when it is too old:
+# scripts/qemu.sh), the headers of every kernel of the matrix (KERNELS,
+# resolved from apt metadata by scripts/kernels.sh), and linux-source,
+# from which the kselftest harness and checkpatch are unpacked into build/.
 #
 # Headers go where each kernel's toolchain is (scripts/kernel-lib.sh):
-# bookworm's onto this machine with apt-get, bullseye's (5.10) and sid's
-# and experimental's (7.x) into cached debootstrap chroots under
-# build/chroot (scripts/chroot.sh), created here on first use.
+# those of this machine's own release onto this machine with apt-get, the
+# others' (5.10, 7.x, and bookworm's or trixie's, whichever this machine
+# does not run) into cached debootstrap chroots under build/chroot
+# (scripts/chroot.sh), created here on first use.
+#
+# DEPS=demo installs only what make demo needs (no linting, bpf, dkms or
+# Prometheus tools), for make demo's kernel alone.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 build=$here/../build
 
-PKGS="build-essential qemu-system-x86 busybox-static cpio dwarves iproute2
-net-tools util-linux procps kmod xz-utils zstd sparse python3 prometheus
-prometheus-node-exporter curl
-man-db groff-base dkms debootstrap debian-archive-keyring
-linux-source-6.1 linux-source-6.12 bc flex bison libelf-dev libssl-dev
-clang llvm libbpf-dev bpftool zlib1g-dev"
+# What make demo needs: build the module and reader, boot a guest.
+DEMO_PKGS="build-essential qemu-system-x86 busybox-static cpio dwarves
+iproute2 net-tools util-linux procps kmod xz-utils zstd debootstrap
+debian-archive-keyring bc flex bison libelf-dev libssl-dev"
+PKGS="$DEMO_PKGS sparse python3 prometheus prometheus-node-exporter curl
+man-db groff-base dkms linux-source-6.12 clang llvm libbpf-dev bpftool
+zlib1g-dev"
+[ "${DEPS:-}" = demo ] && PKGS=$DEMO_PKGS
 
+# shellcheck source=kernel-lib.sh
+. "$here/kernel-lib.sh"
+
+# What a host lacks is said in one line, before anything is tried.
 SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo > /dev/null || {
+		echo "deps: needs root, or sudo, to install packages with apt-get" >&2
+		exit 1
+	}
+	SUDO=sudo
+fi
+case "$KL_HOST" in
+bookworm|trixie) ;;
+*)	echo "deps: this machine runs '${KL_HOST:-not Debian}', not Debian 12 (bookworm) or 13 (trixie): trying anyway" >&2 ;;
+esac
 
 missing() {
 	local p
@@ -47,33 +67,41 @@ apt_install() {
 		--no-install-recommends $need >/dev/null
 }
 
+mkdir -p "$build"
 # Fresh package lists: kernel ABI names move as Debian updates.
 if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -360 2>/dev/null)" ]; then
-	$SUDO apt-get update -q >/dev/null
+	if ! $SUDO apt-get update -q > "$build/apt-update.log" 2>&1 ||
+	   grep -q '^[WE]: Failed to fetch' "$build/apt-update.log"; then
+		echo "deps: cannot reach Debian's archive ($("$here/apt.sh" mirror)): apt-get update failed, see build/apt-update.log" >&2
+		exit 1
+	fi
 fi
 
 # shellcheck disable=SC2086
 apt_install $PKGS
 
-# The guests' QEMU, from bookworm-backports (scripts/qemu.sh says why),
-# and the host libraries it links against.
+# The guests' QEMU: the machine's own if it is 8.1 or newer, else
+# bookworm-backports' (scripts/qemu.sh says why), and the host libraries
+# that one links against.
 "$here/qemu.sh" ensure
 # shellcheck disable=SC2046
 apt_install $("$here/qemu.sh" depends)
 
-kernels=$("$here/kernels.sh")
+[ "${DEPS:-}" = demo ] && KERNELS=demo
+kernels=$(KERNELS=${KERNELS:-} "$here/kernels.sh")
 echo "$kernels" | sed 's/^/deps: kernel /'
 # headers TOOLCHAIN: the linux-headers packages of that toolchain's kernels.
 headers() {
 	echo "$kernels" | awk -v tc="$1" '$3 == tc { print "linux-headers-" $2 }'
 }
 # shellcheck disable=SC2046
-apt_install $(headers bookworm)
+[ -z "$KL_HOST" ] || apt_install $(headers "$KL_HOST")
 
-# The chroots: both at once when both are new (each is mostly waiting
-# for the network and dpkg).  The debug kernel has its own tree.
+# The chroots: all at once when new (each is mostly waiting for the
+# network and dpkg).  The debug kernel has its own tree.
 pids=
-for suite in bullseye sid; do
+for suite in $KL_SUITES; do
+	[ "$suite" != "$KL_HOST" ] || continue
 	[ -n "$(headers "$suite")" ] || continue
 	# shellcheck disable=SC2046
 	"$here/chroot.sh" ensure "$suite" $(headers "$suite") &
@@ -84,6 +112,8 @@ for p in $pids; do
 	wait "$p" || status=1
 done
 [ $status -eq 0 ] || { echo "deps: a build chroot could not be made" >&2; exit 1; }
+
+[ "${DEPS:-}" = demo ] && exit 0
 
 # The kselftest harness and checkpatch, from the newest linux-source.
 src=$build/linux-source

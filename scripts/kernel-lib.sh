@@ -5,19 +5,25 @@
 # matrix: where a kernel's headers are, which toolchain builds against
 # them, and where an unpacked kernel keeps its image and modules.
 #
-# Toolchains (the third column of scripts/kernels.sh):
-#   bookworm  this machine's gcc-12, headers installed by apt
-#             (/usr/src/linux-headers-ABI): Debian 12's 6.1 and 6.12
-#   bullseye  the bullseye chroot (gcc-10, Debian 11's own) with the
-#             headers installed there: 5.10
-#   sid       the sid chroot (gcc-16, pahole 1.32), with sid's and
-#             experimental's headers installed there: 7.x
-#   debug     this machine's gcc-12 against the debug kernel's own tree
+# Toolchains (the third column of scripts/kernels.sh) are Debian
+# releases: each kernel is built with the gcc its release builds modules
+# with, on this machine when it runs that release (KL_HOST, headers
+# installed by apt in /usr/src/linux-headers-ABI), else in a cached chroot
+# of the release (scripts/chroot.sh) with the headers installed there:
+#   bullseye  gcc-10: 5.10
+#   bookworm  gcc-12: Debian 12's 6.1 and 6.12
+#   trixie    gcc-14: Debian 13's 6.12, and trixie-backports' 7.x
+#   sid       gcc-16, pahole 1.32: sid's and experimental's 7.x
+#   debug     this machine's gcc against the debug kernel's own tree
 #             (build/kernels/ABI/src, see build-debug-kernel.sh)
 
 KL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KL_BUILD=$KL_ROOT/build
 CACHE=${CACHE:-$KL_BUILD/kernels}
+# The Debian release this machine runs (bookworm, trixie), or empty.
+KL_HOST=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+# The releases a toolchain can be.
+KL_SUITES="bullseye bookworm trixie sid"
 
 # kernel_toolchain ABI: which toolchain has headers for ABI; fails (with a
 # message) if none has.
@@ -28,11 +34,11 @@ kernel_toolchain() {
 		echo debug
 		return 0
 	fi
-	if [ -f "/usr/src/linux-headers-$abi/Makefile" ]; then
-		echo bookworm
+	if [ -n "$KL_HOST" ] && [ -f "/usr/src/linux-headers-$abi/Makefile" ]; then
+		echo "$KL_HOST"
 		return 0
 	fi
-	for suite in bullseye sid; do
+	for suite in $KL_SUITES; do
 		if [ -f "$KL_BUILD/chroot/$suite/usr/src/linux-headers-$abi/Makefile" ]; then
 			echo "$suite"
 			return 0
@@ -51,17 +57,25 @@ kernel_kdir() {
 	esac
 }
 
+# toolchain_on_host TOOLCHAIN: whether that toolchain is this machine's.
+toolchain_on_host() {
+	[ "$1" = debug ] || [ "$1" = "$KL_HOST" ]
+}
+
 # toolchain_run TOOLCHAIN CMD...: CMD where that toolchain is.  In a
 # chroot, paths under build/ are the same as outside.
 toolchain_run() {
 	local tc=$1
 
 	shift
-	case "$tc" in
-	bookworm|debug) "$@" ;;
-	bullseye|sid) "$KL_ROOT/scripts/chroot.sh" run "$tc" "$@" ;;
-	*) echo "kernel-lib: unknown toolchain '$tc'" >&2; return 1 ;;
-	esac
+	if toolchain_on_host "$tc"; then
+		"$@"
+	elif [[ " $KL_SUITES " == *" $tc "* ]]; then
+		"$KL_ROOT/scripts/chroot.sh" run "$tc" "$@"
+	else
+		echo "kernel-lib: unknown toolchain '$tc'" >&2
+		return 1
+	fi
 }
 
 # kernel_make ABI DIR MAKEARGS...: kbuild for the external module in DIR
@@ -74,11 +88,10 @@ kernel_make() {
 	tc=$(kernel_toolchain "$abi") || return 1
 	kdir=$(kernel_kdir "$abi") || return 1
 	dir=$(realpath -m "$dir")
-	case "$tc:$dir" in
-	bullseye:"$KL_BUILD"/*|sid:"$KL_BUILD"/*|bookworm:*|debug:*) ;;
-	*) echo "kernel-lib: $dir: a $tc build must be under $KL_BUILD" >&2
-	   return 1 ;;
-	esac
+	if ! toolchain_on_host "$tc" && [[ "$dir" != "$KL_BUILD"/* ]]; then
+		echo "kernel-lib: $dir: a $tc build must be under $KL_BUILD" >&2
+		return 1
+	fi
 	toolchain_run "$tc" make -C "$kdir" M="$dir" "$@"
 }
 

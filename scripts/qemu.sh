@@ -3,20 +3,26 @@
 #
 # qemu.sh: the QEMU every guest of the matrix boots in.
 #
-# Debian 12's own QEMU (7.2) has a multi-threaded TCG race with code the
-# guest patches while its other vCPU runs (text_poke_bp: the vCPU runs a
-# stale translation holding the int3, and the kernel dies with "Oops:
-# int3" in early boot).  It was fixed upstream in 8.1 ("accel/tcg: Always
-# lock pages before translation"), and CI lost a 6.12 lane to it once in
-# about fifty boots.  So the guests run bookworm-backports' QEMU,
-# unpacked under build/qemu/ (the machine's own QEMU is left alone).
+# QEMU before 8.1 (Debian 12's is 7.2) has a multi-threaded TCG race with
+# code the guest patches while its other vCPU runs (text_poke_bp: the vCPU
+# runs a stale translation holding the int3, and the kernel dies with
+# "Oops: int3" in early boot).  It was fixed upstream in 8.1 ("accel/tcg:
+# Always lock pages before translation"), and CI lost a 6.12 lane to it
+# once in about fifty boots.  So the choice is made by version, the
+# first line of `qemu-system-x86_64 --version`:
+#   - the machine's own QEMU when it is 8.1 or newer (Debian 13 has 10.0);
+#   - else bookworm-backports' QEMU, unpacked under build/qemu/ (the
+#     machine's own QEMU is left alone);
+#   - else, if that is missing, the machine's QEMU with single-threaded
+#     TCG, which cannot race (and says so).
 #
-#   qemu.sh ensure    download and unpack it (scripts/deps.sh runs this)
-#   qemu.sh depends   the Debian packages its binary links against
-#   qemu.sh run ARGS  exec it with -accel tcg and ARGS; without the
-#                     unpacked copy, the machine's QEMU with single-
-#                     threaded TCG, which cannot race (and says so)
+#   qemu.sh ensure    unpack the backport if the machine's QEMU is too old
+#                     (scripts/deps.sh runs this)
+#   qemu.sh depends   the Debian packages the unpacked binary links
+#                     against (none when the machine's QEMU is used)
+#   qemu.sh run ARGS  exec the chosen QEMU with -accel tcg and ARGS
 #   qemu.sh version   the version line of what run would exec
+#   qemu.sh which     one line: which QEMU run execs, and why
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,9 +31,22 @@ dir=$build/qemu
 suite=bookworm-backports
 pkgs="qemu-system-x86 qemu-system-common qemu-system-data seabios"
 
+# host_new_enough: whether the machine's QEMU has the MTTCG fix (8.1+).
+host_new_enough() {
+	local v
+
+	v=$(qemu-system-x86_64 --version 2>/dev/null | head -n 1 |
+		grep -oE '[0-9]+\.[0-9]+' | head -n 1) || return 1
+	[ -n "$v" ] && printf '8.1\n%s\n' "$v" | sort -C -V
+}
+
 ensure() {
 	local ver deb
 
+	if host_new_enough; then
+		echo "qemu.sh: $(which_one)"
+		return 0
+	fi
 	ver=$("$here/apt.sh" cache show "qemu-system-x86/$suite" 2>/dev/null |
 		sed -n 's/^Version: //p' | head -n 1)
 	if [ -z "$ver" ]; then
@@ -49,14 +68,28 @@ ensure() {
 }
 
 depends() {
+	host_new_enough && return 0
 	dpkg-deb -f "$dir"/debs/qemu-system-x86_*.deb Depends |
 		tr ',' '\n' | sed 's/^ *//; s/[ :(|].*//' |
 		grep -Ev '^(qemu-system-|seabios|ipxe)' | grep .
 }
 
+which_one() {
+	if host_new_enough; then
+		echo "the machine's own QEMU ($(qemu-system-x86_64 --version | head -n 1 | grep -oE '[0-9][0-9.]*' | head -n 1), 8.1 or newer: no MTTCG race)"
+	elif [ -f "$dir/.version" ]; then
+		echo "$suite's QEMU $(cat "$dir/.version") in build/qemu (the machine's is older than 8.1)"
+	else
+		echo "the machine's QEMU, single-threaded (older than 8.1, and build/qemu is missing)"
+	fi
+}
+
 run() {
 	local bin=$dir/root/usr/bin/qemu-system-x86_64
 
+	if host_new_enough; then
+		exec qemu-system-x86_64 -accel tcg "$@"
+	fi
 	if [ -f "$dir/.version" ] && [ -x "$bin" ]; then
 		exec "$bin" -L "$dir/root/usr/share/qemu" \
 			-L "$dir/root/usr/share/seabios" -accel tcg "$@"
@@ -79,8 +112,11 @@ run)
 version)
 	run --version 2>/dev/null | head -n 1
 	;;
+which)
+	which_one
+	;;
 *)
-	echo "usage: qemu.sh ensure | depends | run ARGS... | version" >&2
+	echo "usage: qemu.sh ensure | depends | run ARGS... | version | which" >&2
 	exit 2
 	;;
 esac
