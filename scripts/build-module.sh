@@ -3,8 +3,8 @@
 #
 # build-module.sh ABI OUTDIR [MAKEFLAGS...]: build tcpstates.ko against the
 # headers of kernel ABI with that kernel's toolchain (scripts/kernel-lib.sh:
-# this machine's gcc for bookworm's kernels and the debug kernel, the
-# bullseye or sid chroot for 5.10 and 7.x), in a copy of the sources under
+# this machine's gcc for its own Debian release's kernels and the debug
+# kernel, a chroot of the kernel's release for the others), in a copy of the sources under
 # OUTDIR (kbuild builds in the source tree; one copy per kernel keeps them
 # apart).  OUTDIR must be under build/ for a chroot toolchain, which sees
 # build/ at the same path.

@@ -9,7 +9,8 @@
 # selftest it was to run must have printed a TAP plan and as many numbered
 # results as planned (selftests/run-guest.sh), counted here from the TAP.
 #
-# CHECK_PAYLOAD_EXTRA=DIR copies DIR's files into every guest's payload,
+# CHECK_EXTRA_TAP=FILE adds FILE's TAP (a check run beside this one) to
+# the count.  CHECK_PAYLOAD_EXTRA=DIR copies DIR's files into every guest's payload,
 # and GUEST_TIMEOUT (seconds, default 900 + DURATION) bounds each guest:
 # scripts/check-harness.sh uses both to prove the counting.
 set -uo pipefail
@@ -61,6 +62,17 @@ if [ -z "$GUEST_TESTS" ]; then
 	tally "$logs/host.tap"
 	[ $rc -eq 0 ] || [ "$(grep -c '^not ok' "$logs/host.tap")" -gt 0 ] ||
 		result 1 "host: userspace tests exited $rc"
+fi
+
+# CHECK_EXTRA_TAP=FILE: TAP of a check run beside this one (.ci/run's
+# check-host.sh), printed and counted here; a plan it did not finish is
+# a failure.
+if [ -n "${CHECK_EXTRA_TAP:-}" ]; then
+	echo "# host: $CHECK_EXTRA_TAP"
+	cat "$CHECK_EXTRA_TAP"
+	tally "$CHECK_EXTRA_TAP"
+	grep -qE '^1\.\.[1-9]' "$CHECK_EXTRA_TAP" ||
+		result 1 "host: $CHECK_EXTRA_TAP has no plan: its check did not finish"
 fi
 
 if [ -z "$GUEST_TESTS" ]; then

@@ -3,9 +3,9 @@
 #
 # dkms-check.sh: the install paths for every packaged kernel of the matrix
 # (KERNELS, see kernels.sh) against that kernel's headers, with that
-# kernel's toolchain and its distribution's dkms: this machine's for
-# bookworm's kernels, the bullseye or sid chroot's (scripts/chroot.sh) for
-# 5.10 and 7.x.  No module is loaded, so the host's own kernel does not
+# kernel's toolchain and its distribution's dkms: this machine's for the
+# kernels of its own Debian release, a chroot's of that release
+# (scripts/chroot.sh) for the others.  No module is loaded, so the host's own kernel does not
 # matter.
 #
 #   - dkms add, build and remove the source tree make dkms-install puts in
@@ -68,7 +68,7 @@ rm -rf "$work"
 mkdir -p "$work" "$logs"
 
 # Each toolchain's kernels, with that toolchain's dkms: this machine's for
-# bookworm's kernels, the chroot's for bullseye's and sid's (dkms, gcc and
+# its own release's kernels, the chroot's for the others (dkms, gcc and
 # make of that distribution, as its users have them).  Every tree is under
 # build/, which a chroot sees at the same path.
 for tc in $(echo "$kernels" | awk '{ print $3 }' | awk '!seen[$0]++'); do

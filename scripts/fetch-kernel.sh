@@ -12,8 +12,8 @@
 #     linux-binary-ABI (/usr/lib/modules/ABI/vmlinuz), the modules in
 #     linux-modules-ABI, modules.builtin and the config in linux-base-ABI.
 #     Every dependency of the metapackage named *-ABI is fetched too.
-# bookworm's kernels come through this machine's apt, the others through
-# the project's (scripts/apt.sh).
+# The host's own release's kernels come through this machine's apt, the
+# others through the project's (scripts/apt.sh).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

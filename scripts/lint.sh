@@ -3,8 +3,8 @@
 #
 # make lint: checkpatch --strict on every C file, and the module built with
 # sparse (C=1) and W=1 against every kernel of the matrix, each with its
-# own toolchain (scripts/kernel-lib.sh: sparse and gcc of the bullseye or
-# sid chroot for 5.10 and 7.x).  Any complaint fails.
+# own toolchain (scripts/kernel-lib.sh: sparse and gcc of the kernel's
+# Debian release, in its chroot when this machine runs another).  Any complaint fails.
 set -uo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
