@@ -4,6 +4,7 @@
  * need every option seen.  Any mistake is a usage error: one line on
  * stderr and exit 2, or with --check-tw, a Monitoring Plugins UNKNOWN
  * (a status line on stdout too, and exit 3).
+ * Command line layer.  May call: the model layer (parse.c, err.c), libc.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -15,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcpstates.h"
+#include "cli.h"
 
 enum {
 	OPT_SET = 256,

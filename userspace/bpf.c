@@ -16,6 +16,8 @@
  *
  * The TIME_WAIT count and limit and the overflow counters come from /proc,
  * as for the netlink source.
+ * Sources layer.  May call: netlink.c (the counters), the model layer,
+ * libc and the kernel's bpf().
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,7 +30,7 @@
 #include <sys/stat.h>
 #include <linux/bpf.h>
 
-#include "tcpstates.h"
+#include "source.h"
 #include "tcpstates_bpf.h"
 #include "tcpstates_direct.lskel.h"
 #include "tcpstates_probe.lskel.h"

@@ -3,8 +3,9 @@
  * The bpf source when the reader was built without it: clang, bpftool,
  * libbpf-dev or the build machine's kernel BTF were missing (see the
  * Makefile's BPF setting).  --source auto then goes on to netlink.
+ * Sources layer.  May call: err.c.
  */
-#include "tcpstates.h"
+#include "source.h"
 
 int ts_bpf_open(void)
 {

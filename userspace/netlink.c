@@ -5,6 +5,8 @@
  * them), the TIME_WAIT count and limit and the overflow counters from the
  * usual /proc files of the current network namespace.  --ports is rebuilt
  * from the same dump: the ports of LISTEN sockets are the "in" ports.
+ * Sources layer.  May call: module.c (to read /proc files), the model
+ * layer, libc and the kernel's sock_diag.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,7 +20,7 @@
 #include <linux/sock_diag.h>
 #include <linux/inet_diag.h>
 
-#include "tcpstates.h"
+#include "source.h"
 
 #define TS_NEW_SYN_RECV		12	/* request socks, not in <netinet/tcp.h> */
 #define TS_DUMP_RETRIES		3

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The print layer.  States and scalar metrics are described once, in
- * tables below, and each format (table, JSON, Prometheus) walks the same
- * tables, so a value added here shows up consistently everywhere.
+ * tcpstates reader, output layer: one sample as a table, JSON or
+ * Prometheus metrics, and the cells of --processes.  States and scalar
+ * metrics are described once, in tables below, and each format (table,
+ * JSON, Prometheus) walks the same tables, so a value added here shows up
+ * consistently everywhere.
+ * May call: the views layer (procs.c's groups), the model layer, libc.
  */
 #include <stdio.h>
 #include <string.h>
 #include <ctype.h>
 
-#include "tcpstates.h"
+#include "output.h"
 
 /* Which samples have a metric. */
 enum ts_need {
@@ -526,4 +529,69 @@ void ts_print(enum ts_format fmt, const struct ts_view *v)
 		print_table(v);
 		break;
 	}
+}
+
+/* ---- --processes ---- */
+
+/* Table cell: this many processes, then the rest as "others". */
+#define TS_PROCS_SHOWN	3
+
+/* "leaky[4242]:3 nginx[812]:1 others:2 no-process:4 not-found:1" */
+static void table_cell(const struct ts_proc *e, size_t n)
+{
+	unsigned long long others = 0;
+	const char *sep = "";
+	size_t i;
+
+	if (!n)
+		printf("-");
+	for (i = 0; i < n && e[i].pid > 0; i++) {
+		if (i < TS_PROCS_SHOWN) {
+			printf("%s%s[%d]:%llu", sep, e[i].comm, e[i].pid,
+			       e[i].sockets);
+			sep = " ";
+		} else {
+			others += e[i].sockets;
+		}
+	}
+	if (others)
+		printf(" others:%llu", others);
+	for (; i < n; i++, sep = " ")
+		printf("%s%s:%llu", sep, e[i].pid == TS_PID_NONE ?
+		       "no-process" : "not-found", e[i].sockets);
+}
+
+static void json_group(const struct ts_proc *e, size_t n)
+{
+	unsigned long long none = 0, unseen = 0;
+	const char *sep = "";
+	size_t i;
+
+	printf("{\"owners\":[");
+	for (i = 0; i < n; i++) {
+		if (e[i].pid == TS_PID_NONE) {
+			none = e[i].sockets;
+		} else if (e[i].pid == TS_PID_UNSEEN) {
+			unseen = e[i].sockets;
+		} else {
+			printf("%s{\"pid\":%d,\"command\":\"%s\",\"sockets\":%llu}",
+			       sep, e[i].pid, e[i].comm, e[i].sockets);
+			sep = ",";
+		}
+	}
+	printf("],\"no_process\":%llu,\"not_found\":%llu}", none, unseen);
+}
+
+/* @group's processes: a table cell or a JSON object. */
+void ts_print_procs(enum ts_format fmt, const struct ts_procs *p,
+		    unsigned int group)
+{
+	const struct ts_proc *e;
+	size_t n;
+
+	e = ts_procs_group(p, group, &n);
+	if (fmt == TS_FMT_JSON)
+		json_group(e, n);
+	else
+		table_cell(e, n);
 }

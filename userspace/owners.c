@@ -4,6 +4,7 @@
  * does, the lowest PID whose /proc/PID/ns/net is that namespace.  The
  * link is read rather than stat()ed ("net:[INODE]"), which is the same
  * inode and lets the tests use a fake procfs.
+ * Views layer.  May call: the model layer (tabular.c, err.c), libc.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcpstates.h"
+#include "view.h"
 
 static int key_cmp(const void *key, const void *elem)
 {

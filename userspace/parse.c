@@ -4,20 +4,17 @@
  * so newer modules can add keys: unknown keys are skipped, but every key
  * this reader knows must be present and well formed, because printing
  * zeros for a file we failed to understand would be a silent lie.
+ * Model layer.  May call: err.c, libc.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
-#include "tcpstates.h"
+#include "sample.h"
 
 #define TS_MAX_TOKENS		4
-/* Sanity cap; tcpstates_ports can reach 2 x 65536 rows. */
-#define TS_MAX_FILE		(64 * 1024 * 1024)
 #define TS_HINT	"check that module and reader versions match, or use --source netlink"
 
 struct ts_scalar {
@@ -273,65 +270,6 @@ int ts_parse(char *buf, size_t len, const char *name, struct ts_sample *s)
 			return -1;
 	}
 	return check_complete(name, &seen, s);
-}
-
-/* Read a whole (proc) file: st_size is 0 there, so grow as we go. */
-int ts_read_file(const char *path, char **bufp, size_t *lenp)
-{
-	size_t cap = 4096, len = 0;
-	char *buf = NULL, *nbuf;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	do {
-		if (len == cap || !buf) {
-			cap = buf ? cap * 2 : cap;
-			nbuf = cap > TS_MAX_FILE ? NULL : realloc(buf, cap + 1);
-			if (!nbuf) {
-				n = -1;
-				errno = EFBIG;
-				break;
-			}
-			buf = nbuf;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n > 0)
-			len += n;
-	} while (n > 0 || (n < 0 && errno == EINTR));
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		free(buf);
-		return n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-}
-
-int ts_read_module(const char *path, struct ts_sample *s)
-{
-	size_t len;
-	char *buf;
-	int ret;
-
-	ret = ts_read_file(path, &buf, &len);
-	if (ret == -ENOENT) {
-		ts_err("module not loaded: insmod tcpstates.ko, or use --source netlink");
-		return -1;
-	}
-	if (ret) {
-		ts_err("%s: %s; use --source netlink", path, strerror(-ret));
-		return -1;
-	}
-	ret = ts_parse(buf, len, path, s);
-	free(buf);
-	return ret;
 }
 
 /* Compare ignoring case, '-' and '_': FIN_WAIT1 == fin-wait-1. */

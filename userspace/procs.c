@@ -11,6 +11,8 @@
  * all when none of those sockets has a file: TIME_WAIT, request socks and
  * orphans have none.  A socket shared by several processes counts for
  * each of them, once per process however many descriptors it has.
+ * Views layer.  May call: owners.c, the sources layer (netlink.c's
+ * dump), the model layer, libc.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -22,10 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcpstates.h"
-
-/* Table cell: this many processes, then the rest as "others". */
-#define TS_PROCS_SHOWN	3
+#include "view.h"
 
 struct ts_hit {
 	unsigned int group;
@@ -327,64 +326,4 @@ const struct ts_proc *ts_procs_group(const struct ts_procs *p,
 	while (e + *n < end && e[*n].group == group)
 		(*n)++;
 	return e;
-}
-
-/* "leaky[4242]:3 nginx[812]:1 others:2 no-process:4 not-found:1" */
-static void table_cell(const struct ts_proc *e, size_t n)
-{
-	unsigned long long others = 0;
-	const char *sep = "";
-	size_t i;
-
-	if (!n)
-		printf("-");
-	for (i = 0; i < n && e[i].pid > 0; i++) {
-		if (i < TS_PROCS_SHOWN) {
-			printf("%s%s[%d]:%llu", sep, e[i].comm, e[i].pid,
-			       e[i].sockets);
-			sep = " ";
-		} else {
-			others += e[i].sockets;
-		}
-	}
-	if (others)
-		printf(" others:%llu", others);
-	for (; i < n; i++, sep = " ")
-		printf("%s%s:%llu", sep, e[i].pid == TS_PID_NONE ?
-		       "no-process" : "not-found", e[i].sockets);
-}
-
-static void json_group(const struct ts_proc *e, size_t n)
-{
-	unsigned long long none = 0, unseen = 0;
-	const char *sep = "";
-	size_t i;
-
-	printf("{\"owners\":[");
-	for (i = 0; i < n; i++) {
-		if (e[i].pid == TS_PID_NONE) {
-			none = e[i].sockets;
-		} else if (e[i].pid == TS_PID_UNSEEN) {
-			unseen = e[i].sockets;
-		} else {
-			printf("%s{\"pid\":%d,\"command\":\"%s\",\"sockets\":%llu}",
-			       sep, e[i].pid, e[i].comm, e[i].sockets);
-			sep = ",";
-		}
-	}
-	printf("],\"no_process\":%llu,\"not_found\":%llu}", none, unseen);
-}
-
-/* @group's processes: a table cell or a JSON object. */
-void ts_print_procs(enum ts_format fmt, const struct ts_procs *p,
-		    unsigned int group)
-{
-	const struct ts_proc *e;
-	size_t n;
-
-	e = ts_procs_group(p, group, &n);
-	if (fmt == TS_FMT_JSON)
-		json_group(e, n);
-	else
-		table_cell(e, n);
 }

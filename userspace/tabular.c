@@ -9,14 +9,15 @@
  * Columns are found by name, so a newer module may add columns (a new
  * state): they are checked to be numbers and ignored.  Every row must
  * have exactly as many fields as the header, and every value this reader
- * knows must be a number, or the whole file is an error.
+ * knows must be a number, or the whole file is an error.  Also the
+ * table's rows: added, sorted, grouped.
+ * Model layer.  May call: parse.c, err.c, libc.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tcpstates.h"
+#include "sample.h"
 
 #define TS_MAX_COLS	64
 #define TS_TAB_HINT	"check that module and reader versions match"
@@ -352,37 +353,8 @@ int ts_parse_table(char *buf, size_t len, const char *name,
 	return 0;
 }
 
-static int open_error(enum ts_mode mode, const char *path, int err)
+/* The --ports group of @r, as struct ts_sock and struct ts_proc have it. */
+unsigned int ts_row_group(const struct ts_row *r)
 {
-	if (err == ENOENT)
-		ts_err("module not loaded (no %s): insmod a tcpstates.ko that has it%s",
-		       path, mode == TS_MODE_PORTS ?
-		       ", or use --source netlink" : "");
-	else if (err == EBUSY)
-		ts_churn("%s: busy: other readers' snapshots fill the module's budget; try again",
-			 path);
-	else if (err == EAGAIN)
-		ts_churn("%s: namespaces came and went under the read; try again",
-			 path);
-	else if (mode == TS_MODE_ALL && (err == EPERM || err == EACCES))
-		ts_err("%s: permission denied: needs CAP_NET_ADMIN in the initial namespaces",
-		       path);
-	else
-		ts_err("%s: %s", path, strerror(err));
-	return -1;
-}
-
-int ts_read_table(enum ts_mode mode, const char *path, struct ts_table *t)
-{
-	size_t len;
-	char *buf;
-	int ret;
-
-	t->mode = mode;
-	ret = ts_read_file(path, &buf, &len);
-	if (ret)
-		return open_error(mode, path, -ret);
-	ret = ts_parse_table(buf, len, path, t);
-	free(buf);
-	return ret;
+	return (r->out ? TS_OUT : 0) + (unsigned int)r->key;
 }

@@ -33,6 +33,9 @@
  * except CLOSE and LISTEN, timewait socks count by tw_substate (FIN_WAIT2
  * or TIME_WAIT), request socks as SYN_RECV in their own family; the
  * listener table holds LISTEN only.
+ *
+ * Sources layer, run in the kernel.  May call: BPF helpers and kfuncs,
+ * tcpstates_bpf.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

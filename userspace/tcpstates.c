@@ -9,90 +9,28 @@
  * Exit status: 0 ok, 1 runtime error (a write error on stdout too),
  * 2 usage error.  --check-tw is a monitoring plugin instead: 0 OK,
  * 1 WARNING, 2 CRITICAL, 3 UNKNOWN for any error.
+ *
+ * Command line layer, on top: main() picks the source, runs the watch
+ * loop and hands each sample to the output layer.  May call: every layer
+ * below (cli.h), args.c, libc.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "tcpstates.h"
+#include "cli.h"
 
-bool ts_check_mode;
-bool ts_err_quiet;		/* auto trying a source: keep the error */
-static char ts_last_err[512];	/* for --check-tw's UNKNOWN line */
-static bool ts_churned;		/* the last error came from churn */
-
-static void ts_verr(const char *fmt, va_list ap)
-{
-	vsnprintf(ts_last_err, sizeof(ts_last_err), fmt, ap);
-	if (!ts_err_quiet)
-		fprintf(stderr, "tcpstates: %s\n", ts_last_err);
-}
-
-void ts_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ts_verr(fmt, ap);
-	va_end(ap);
-}
-
-/* A read that failed only because the tables changed under it. */
-void ts_churn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ts_verr(fmt, ap);
-	va_end(ap);
-	ts_churned = true;
-}
-
-void ts_now(struct timespec *wall, struct timespec *mono)
+static void ts_now(struct timespec *wall, struct timespec *mono)
 {
 	clock_gettime(CLOCK_REALTIME, wall);
 	clock_gettime(CLOCK_MONOTONIC, mono);
-}
-
-/*
- * Push out what was printed: a full disk or a closed pipe is an error,
- * reported once.  errno is kept from the failed write when the flush
- * itself has nothing left to write.
- */
-static int flush_out(void)
-{
-	static bool reported;
-
-	errno = 0;
-	if (!fflush(stdout) && !ferror(stdout))
-		return 0;
-	if (!reported)
-		ts_err("write error on standard output: %s",
-		       errno ? strerror(errno) : "I/O error");
-	reported = true;
-	return -1;
-}
-
-/* The exit status for @rc, once stdout is known to be written. */
-int ts_finish(int rc)
-{
-	int bad = rc ? rc : ts_check_mode ? TS_CHECK_UNKNOWN : 1;
-
-	if (flush_out())
-		return bad;
-	if (fclose(stdout)) {
-		ts_err("write error on standard output: %s", strerror(errno));
-		return bad;
-	}
-	return rc;
 }
 
 /* Before anything is opened, so every file and socket is the netns's. */
@@ -232,7 +170,7 @@ static int run_watch(const struct ts_opts *o, ts_sample_fn fn, void *ctx)
 				continue;
 			return 1;
 		}
-		if (flush_out())
+		if (ts_flush())
 			return 1;
 		shown++;
 		misses = 0;
@@ -354,61 +292,13 @@ static int run_sets(const struct ts_opts *o)
 	return 0;
 }
 
-/* Above @pct percent of the limit; with limit 0 any TIME_WAIT is. */
-static bool tw_above(const struct ts_sample *s, double pct)
-{
-	if (!s->max_tw_buckets)
-		return s->tw_count > 0;
-	return s->tw_count * 100.0 > pct * s->max_tw_buckets;
-}
-
-/* A threshold in sockets, for perfdata: above it is above @pct. */
-static unsigned long long tw_threshold(const struct ts_sample *s, double pct)
-{
-	return (unsigned long long)floor(pct * s->max_tw_buckets / 100.0);
-}
-
-/*
- * One Monitoring Plugins status line, perfdata after the "|":
- * TIME_WAIT WARNING - 900 of limit 1000 (90.0%); warning above 80%,
- * critical above 95% | 'time_wait'=900;800;950;0;1000 'tw_overflow'=7c
- */
-static int check_tw(const struct ts_opts *o, const struct ts_sample *s)
-{
-	static const char * const names[] = { "OK", "WARNING", "CRITICAL" };
-	int status = TS_CHECK_OK;
-
-	if (o->check_crit >= 0 && tw_above(s, o->check_crit))
-		status = TS_CHECK_CRITICAL;
-	else if (tw_above(s, o->check_warn))
-		status = TS_CHECK_WARNING;
-	printf("TIME_WAIT %s - %llu of limit %llu", names[status],
-	       s->tw_count, s->max_tw_buckets);
-	if (s->max_tw_buckets)
-		printf(" (%.1f%%)", 100.0 * s->tw_count / s->max_tw_buckets);
-	else
-		printf(" (limit 0: no TIME_WAIT sockets allowed)");
-	printf("; warning above %g%%", o->check_warn);
-	if (o->check_crit >= 0)
-		printf(", critical above %g%%", o->check_crit);
-	printf(" | 'time_wait'=%llu;%llu;", s->tw_count,
-	       tw_threshold(s, o->check_warn));
-	if (o->check_crit >= 0)
-		printf("%llu", tw_threshold(s, o->check_crit));
-	printf(";0;%llu 'tw_overflow'=%lluc\n", s->max_tw_buckets,
-	       s->tw_overflow);
-	return status;
-}
-
 static int run_check(const struct ts_opts *o)
 {
 	struct ts_sample s;
 
-	if (take_sample(o, &s)) {
-		printf("TIME_WAIT UNKNOWN - %s\n", ts_last_err);
-		return TS_CHECK_UNKNOWN;
-	}
-	return check_tw(o, &s);
+	if (take_sample(o, &s))
+		return ts_check_unknown();
+	return ts_check_tw(&s, o->check_warn, o->check_crit);
 }
 
 int main(int argc, char **argv)
@@ -419,8 +309,8 @@ int main(int argc, char **argv)
 	ts_set_labels(o.labels, o.nlabels);
 	if (o.netns && enter_netns(&o)) {
 		if (o.check)
-			printf("TIME_WAIT UNKNOWN - %s\n", ts_last_err);
-		return ts_finish(o.check ? TS_CHECK_UNKNOWN : 1);
+			return ts_finish(ts_check_unknown());
+		return ts_finish(1);
 	}
 	if (o.nsets)
 		return ts_finish(run_sets(&o));

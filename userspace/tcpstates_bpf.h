@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What tcpstates.bpf.c and the reader's bpf.c share: the program's tables
- * and errors, and the layout of its counts.
+ * and errors, and the layout of its counts.  Sources layer.
+ * May call: nothing (constants and one struct).
  */
 #ifndef TCPSTATES_BPF_H
 #define TCPSTATES_BPF_H

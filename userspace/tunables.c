@@ -3,6 +3,7 @@
  * --set: write one of the module's sysfs tunables and show the value
  * before and after.  The new value is read back rather than echoed, so
  * the user sees what the kernel actually kept.
+ * Sources layer.  May call: the model layer (err.c), libc.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tcpstates.h"
+#include "source.h"
 
 #define TS_VAL_MAX	64
 

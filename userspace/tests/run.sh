@@ -1077,6 +1077,10 @@ else
 	nok "ASan/UBSan build failed" "$(tail -5 "$T/san.log")"
 fi
 
+# ---- layers ----
+check "the reader's files include and call only their layer and below" \
+	bash tests/layers.sh
+
 # ---- docs ----
 # make lint runs checkpatch over these sources; here only the man page.
 check "man page renders without warnings" bash -c \

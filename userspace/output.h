@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcpstates reader, output layer: one sample as a table, JSON or
+ * Prometheus metrics (output.c), the --all-netns and --ports tables in
+ * the same three (tables.c), and the --check-tw status line (check.c).
+ * May call: the views layer (view.h) and the layers below it, libc.
+ */
+#ifndef TS_OUTPUT_H
+#define TS_OUTPUT_H
+
+#include "view.h"
+
+#define TS_MAX_LABELS		16
+
+enum ts_format {
+	TS_FMT_TABLE,
+	TS_FMT_JSON,
+	TS_FMT_PROM,
+};
+
+/* What to print: the sample, the one before it (watch mode) and a filter. */
+struct ts_view {
+	const struct ts_sample *cur;
+	const struct ts_sample *prev;	/* NULL: first sample, no deltas */
+	const bool *show;		/* [TCPSTATES_NR_STATES] */
+	unsigned int fams;		/* TS_BIT(family) of the families shown */
+	bool watch;
+	bool no_header;
+	const struct ts_procs *procs;	/* --processes by state, or NULL */
+};
+
+/* How to print a table: which states, how to rank, how many rows. */
+struct ts_table_view {
+	const bool *show;		/* [TCPSTATES_NR_STATES] */
+	bool filtered;			/* -s given: rank by the shown states */
+	bool no_header;
+	bool watch;			/* a timestamp line before the table */
+	unsigned long top;		/* 0: all rows */
+	const struct ts_procs *procs;	/* --processes by group, or NULL */
+};
+
+/* --label KEY=VALUE, on every Prometheus sample. */
+struct ts_label {
+	const char *key;
+	const char *val;
+};
+
+/* output.c */
+void ts_print(enum ts_format fmt, const struct ts_view *v);
+const char *ts_source_name(enum ts_source src);
+void ts_put_lower(const char *name);
+void ts_put_time(const struct timespec *wall, bool utc);
+void ts_set_labels(const struct ts_label *labels, unsigned int n);
+void ts_prom_open(const char *name, unsigned long long netns);
+void ts_print_procs(enum ts_format fmt, const struct ts_procs *p,
+		    unsigned int group);
+
+/* tables.c */
+void ts_print_table(enum ts_format fmt, struct ts_table *t,
+		    const struct ts_table_view *v);
+
+/* check.c */
+int ts_check_tw(const struct ts_sample *s, double warn, double crit);
+int ts_check_unknown(void);
+
+#endif /* TS_OUTPUT_H */

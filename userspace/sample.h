@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcpstates reader, model layer: the one sample model.  One struct
+ * ts_sample is filled by any source (the module's /proc/tcpstates, its
+ * walk run as a BPF program, or sock_diag netlink) and printed by one
+ * output layer, so every format sees the same data; struct ts_table holds
+ * the module's per-namespace and per-port tables.  parse.c and tabular.c
+ * parse the module's grammars into them.  May call: err.h, libc.
+ */
+#ifndef TS_SAMPLE_H
+#define TS_SAMPLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "tcpstates_states.h"
+#include "err.h"
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+#define TS_COMM_LEN		16
+#define TS_MAX_PORT		65535
+/* --ports groups: "in PORT" is PORT, "out PORT" is TS_OUT + PORT. */
+#define TS_OUT			(TS_MAX_PORT + 1)
+
+#define TS_BIT(n)		(1U << (n))
+/* Every state the module reports: bits 1 to TCP_CLOSING. */
+#define TS_STATES_ALL		((TS_BIT(TCPSTATES_NR_STATES) - 1) & ~1U)
+#define TS_FAMS_ALL		(TS_BIT(TCPSTATES_NR_FAMILIES) - 1)
+
+enum ts_source {
+	TS_SRC_AUTO,
+	TS_SRC_MODULE,
+	TS_SRC_NETLINK,
+	TS_SRC_BPF,
+};
+
+struct ts_sample {
+	enum ts_source source;		/* module, netlink or bpf, never auto */
+	unsigned long long netns;	/* inode of the network namespace */
+	unsigned long long sockets[TCPSTATES_NR_STATES][TCPSTATES_NR_FAMILIES];
+	unsigned long long total[TCPSTATES_NR_FAMILIES];
+	unsigned long long tw_count;
+	unsigned long long max_tw_buckets;
+	unsigned long long tw_overflow;
+	unsigned long long listen_overflows;
+	unsigned long long listen_drops;
+	unsigned long long syncookies_sent;
+	bool has_scan;			/* scan_* exist only in module data */
+	unsigned long long scan_buckets;
+	unsigned long long scan_ns;
+	bool has_restarts;		/* scan_restarts/_incomplete: newer modules */
+	unsigned long long scan_restarts;
+	unsigned long long scan_incomplete;
+	struct timespec wall;		/* when it was taken (CLOCK_REALTIME) */
+	struct timespec mono;		/* the same, CLOCK_MONOTONIC, for rates */
+};
+
+/* What the tool prints: one netns's sample, every netns, or by port. */
+enum ts_mode {
+	TS_MODE_SAMPLE,
+	TS_MODE_ALL,
+	TS_MODE_PORTS,
+};
+
+/* One row of /proc/tcpstates_all or /proc/tcpstates_ports. */
+struct ts_row {
+	unsigned long long key;		/* netns inode, or port */
+	bool out;			/* ports: direction "out" */
+	unsigned long long sockets[TCPSTATES_NR_STATES]; /* IPv4 + IPv6 */
+	unsigned long long total;
+	unsigned long long tw_count;	/* --all-netns only */
+	unsigned long long max_tw_buckets;
+	unsigned long long rank;	/* sort key, set by the views layer */
+	int pid;			/* --all-netns: owner, 0 if none */
+	char comm[TS_COMM_LEN];
+};
+
+struct ts_table {
+	enum ts_mode mode;
+	enum ts_source source;
+	unsigned long long netns;	/* ports: the netns counted */
+	struct ts_row *rows;		/* sorted by (out, key), no duplicates */
+	size_t nrows;
+	size_t cap;
+	struct timespec wall;		/* when it was read */
+};
+
+/* parse.c */
+int ts_parse(char *buf, size_t len, const char *name, struct ts_sample *s);
+unsigned int ts_state_mask(const char *name);
+int ts_find_state(const char *key);
+int ts_parse_ull(const char *tok, unsigned long long *val);
+
+/* tabular.c */
+int ts_parse_table(char *buf, size_t len, const char *name,
+		   struct ts_table *t);
+struct ts_row *ts_table_add(struct ts_table *t);
+int ts_table_finish(struct ts_table *t, const char *name);
+unsigned int ts_row_group(const struct ts_row *r);
+
+#endif /* TS_SAMPLE_H */

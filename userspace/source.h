@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * tcpstates reader, sources layer: where the numbers come from.  The
+ * module's files (module.c, and tunables.c for its sysfs), its walk run
+ * as a BPF program (bpf.c or bpf_none.c, tcpstates.bpf.c) and sock_diag
+ * netlink (netlink.c), each filling the sample model.
+ * May call: the model layer (sample.h, err.h), libc, the kernel.
+ */
+#ifndef TS_SOURCE_H
+#define TS_SOURCE_H
+
+#include "sample.h"
+
+#define TS_PROC_DEFAULT		"/proc/tcpstates"
+#define TS_SYSFS_DEFAULT	"/sys/kernel/tcpstates"
+#define TS_PROC_ALL_DEFAULT	"/proc/tcpstates_all"
+#define TS_PROC_PORTS_DEFAULT	"/proc/tcpstates_ports"
+#define TS_PROCFS_DEFAULT	"/proc"
+
+/* One socket of a sock_diag dump (--ports, --processes). */
+struct ts_sock {
+	unsigned int inode;		/* 0: no file holds it */
+	unsigned int group;		/* state, or a --ports group */
+	int owner;			/* --processes: last PID seen with it */
+	unsigned short sport;
+	unsigned short dport;
+	unsigned char state;
+	unsigned char fam;
+};
+
+struct ts_socks {
+	struct ts_sock *v;
+	size_t n;
+	size_t cap;
+	bool nomem;
+};
+
+/* module.c */
+int ts_read_file(const char *path, char **bufp, size_t *lenp);
+int ts_read_module(const char *path, struct ts_sample *s);
+int ts_read_table(enum ts_mode mode, const char *path, struct ts_table *t);
+
+/* tunables.c */
+int ts_set_tunable(const char *dir, const char *key, const char *val);
+
+/* netlink.c */
+int ts_read_netlink(struct ts_sample *s);
+int ts_read_counters(struct ts_sample *s);
+int ts_read_ports_netlink(struct ts_table *t, unsigned int fams);
+int ts_dump_socks(unsigned int states, bool ports, struct ts_socks *ss);
+
+/* bpf.c */
+int ts_bpf_open(void);
+int ts_read_bpf(struct ts_sample *s);
+
+#endif /* TS_SOURCE_H */
