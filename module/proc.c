@@ -4,8 +4,9 @@
  * with the TIME_WAIT limit and the overflow counters beside them; and the
  * registration of the three /proc files.
  *
- * The format is a stable interface (README.md): one "key values" record a
- * line; a new field is a new line, an existing line never changes meaning.
+ * The format is a stable interface (docs/interface.md): one "key values"
+ * record a line; a new field is a new line, an existing line never changes
+ * meaning.
  */
 #include <linux/nsproxy.h>
 #include <linux/proc_fs.h>
