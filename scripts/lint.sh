@@ -41,6 +41,20 @@ NOPROBE='C=1 specified, but sparse is not available or not up to date'
 # "make -s lint" would silence kbuild's CHECK lines, which count sparse's
 # work below: the kernel builds get a make of their own.
 unset MAKEFLAGS MFLAGS
+
+# sparse_skip TOOLCHAIN ABI: why that toolchain's sparse cannot check that
+# kernel (printed, and status 0), or status 1 when it can.  trixie's sparse
+# 0.6.4 dies on 7.x headers (a segfault after "Expected ) in expression"
+# in context_tracking_state.h); the sid lane checks the same 7.x code
+# paths with sid's sparse 0.6.5.
+sparse_skip() {
+	case "$1:$2" in
+	trixie:[7-9].*|trixie:[1-9][0-9].*)
+		echo "trixie's sparse 0.6.4 cannot parse $2's headers (sid's lane runs sparse 0.6.5 on 7.x)"
+		return 0 ;;
+	esac
+	return 1
+}
 while read -r name abi tc; do
 	log=$build/logs/lint-$abi.log
 	out=$build/lint-$abi
@@ -48,6 +62,18 @@ while read -r name abi tc; do
 	rm -rf "$out"
 	mkdir -p "$out"
 	cp -a "$root/module" "$root/include" "$out/"
+	if why=$(sparse_skip "$tc" "$abi"); then
+		kernel_make "$abi" "$out/module" W=1 modules > "$log" 2>&1
+		rc=$?
+		if [ $rc -ne 0 ] || grep -qE 'warning:|error:' "$log"; then
+			cat "$log"
+			echo "lint: $name ($abi, $tc toolchain): W=1 build not clean (make exited $rc)"
+			status=1
+		else
+			echo "lint: $name ($abi, $tc toolchain): W=1 clean; sparse skipped: $why"
+		fi
+		continue
+	fi
 	kernel_make "$abi" "$out/module" C=1 KBUILD_CHECKSRC=1 W=1 modules > "$log" 2>&1
 	rc=$?
 	checked=$(grep -c '^  CHECK ' "$log")
