@@ -15,7 +15,8 @@
 # (scripts/chroot.sh), created here on first use.
 #
 # DEPS=demo installs only what make demo needs (no linting, bpf, dkms or
-# Prometheus tools), for make demo's kernel alone.
+# Prometheus tools), for make demo's kernel alone; DEPS=host only this
+# machine's packages and QEMU, no kernel headers or chroots.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -87,6 +88,28 @@ apt_install $PKGS
 # shellcheck disable=SC2046
 apt_install $("$here/qemu.sh" depends)
 
+if [ "${DEPS:-}" != demo ]; then
+	# The kselftest harness and checkpatch, from the newest linux-source.
+	src=$build/linux-source
+	if [ ! -f "$src/.unpacked" ]; then
+		echo "deps: unpacking kselftest harness and checkpatch from linux-source-6.12"
+		rm -rf "$src"
+		mkdir -p "$src"
+		tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$src" --strip-components=1 \
+			linux-source-6.12/tools/testing/selftests/kselftest_harness.h \
+			linux-source-6.12/tools/testing/selftests/kselftest.h \
+			linux-source-6.12/scripts/checkpatch.pl \
+			linux-source-6.12/scripts/spelling.txt \
+			linux-source-6.12/scripts/const_structs.checkpatch
+		touch "$src/.unpacked"
+	fi
+	mkdir -p "$build/ksft"
+	cp "$src"/tools/testing/selftests/kselftest*.h "$build/ksft/"
+fi
+# DEPS=host: this machine's packages alone (CI starts the debug kernel's
+# build on them while make lint makes the chroots).
+[ "${DEPS:-}" = host ] && exit 0
+
 [ "${DEPS:-}" = demo ] && KERNELS=demo
 kernels=$(KERNELS=${KERNELS:-} "$here/kernels.sh")
 echo "$kernels" | sed 's/^/deps: kernel /'
@@ -113,21 +136,3 @@ for p in $pids; do
 done
 [ $status -eq 0 ] || { echo "deps: a build chroot could not be made" >&2; exit 1; }
 
-[ "${DEPS:-}" = demo ] && exit 0
-
-# The kselftest harness and checkpatch, from the newest linux-source.
-src=$build/linux-source
-if [ ! -f "$src/.unpacked" ]; then
-	echo "deps: unpacking kselftest harness and checkpatch from linux-source-6.12"
-	rm -rf "$src"
-	mkdir -p "$src"
-	tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$src" --strip-components=1 \
-		linux-source-6.12/tools/testing/selftests/kselftest_harness.h \
-		linux-source-6.12/tools/testing/selftests/kselftest.h \
-		linux-source-6.12/scripts/checkpatch.pl \
-		linux-source-6.12/scripts/spelling.txt \
-		linux-source-6.12/scripts/const_structs.checkpatch
-	touch "$src/.unpacked"
-fi
-mkdir -p "$build/ksft"
-cp "$src"/tools/testing/selftests/kselftest*.h "$build/ksft/"
