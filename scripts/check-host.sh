@@ -86,6 +86,9 @@ result $? "host $suite: a fresh clone of HEAD ($(git -C "$root" rev-parse --shor
 start=$(date +%s)
 timeout 1800 unshare -m --propagation private /bin/sh -ec '
 	r=$1
+	# A mount point, as a real root is: make deps'"'"'s own build
+	# chroots set its propagation.
+	mount --bind "$r" "$r"
 	mount --bind /dev "$r/dev"
 	mount -t devpts devpts "$r/dev/pts" -o newinstance,ptmxmode=0666 2>/dev/null || true
 	mount -t proc proc "$r/proc"

@@ -9,8 +9,8 @@
 # selftest it was to run must have printed a TAP plan and as many numbered
 # results as planned (selftests/run-guest.sh), counted here from the TAP.
 #
-# CHECK_EXTRA_TAP=FILE adds FILE's TAP (a check run beside this one) to
-# the count.  CHECK_PAYLOAD_EXTRA=DIR copies DIR's files into every guest's payload,
+# CHECK_EXTRA_TAP="FILE..." adds those TAP files (checks run beside this
+# one) to the count.  CHECK_PAYLOAD_EXTRA=DIR copies DIR's files into every guest's payload,
 # and GUEST_TIMEOUT (seconds, default 900 + DURATION) bounds each guest:
 # scripts/check-harness.sh uses both to prove the counting.
 set -uo pipefail
@@ -64,16 +64,16 @@ if [ -z "$GUEST_TESTS" ]; then
 		result 1 "host: userspace tests exited $rc"
 fi
 
-# CHECK_EXTRA_TAP=FILE: TAP of a check run beside this one (.ci/run's
-# check-host.sh), printed and counted here; a plan it did not finish is
-# a failure.
-if [ -n "${CHECK_EXTRA_TAP:-}" ]; then
-	echo "# host: $CHECK_EXTRA_TAP"
-	cat "$CHECK_EXTRA_TAP"
-	tally "$CHECK_EXTRA_TAP"
-	grep -qE '^1\.\.[1-9]' "$CHECK_EXTRA_TAP" ||
-		result 1 "host: $CHECK_EXTRA_TAP has no plan: its check did not finish"
-fi
+# CHECK_EXTRA_TAP="FILE...": TAP of checks run beside this one (.ci/run's
+# check-host.sh and check-0700.sh), printed and counted here; one that did
+# not print its plan did not finish, a failure.
+for extra in ${CHECK_EXTRA_TAP:-}; do
+	echo "# host: $extra"
+	cat "$extra"
+	tally "$extra"
+	grep -qE '^1\.\.[0-9]' "$extra" ||
+		result 1 "host: $extra has no plan: its check did not finish"
+done
 
 if [ -z "$GUEST_TESTS" ]; then
 	echo "# host: dkms build and staged make install for every kernel"
