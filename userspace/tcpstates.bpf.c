@@ -8,463 +8,94 @@
  * rcu_read_lock(), for the reader: it walks the reader's netns's ehash
  * (a private one when the netns has it) or the listener table (lhash2),
  * filtered by netns, with bpf_loop() and plain probe reads of sock_common
- * fields and tw_substate.  No lock is taken, no socket referenced.
+ * fields and tw_substate.  No lock is taken, no socket referenced.  The
+ * walk itself is tcpstates_walk.bpf.h's, which the pinned files' program
+ * (pin.bpf.c) runs too.
  *
  * The source builds two objects, one walk each: with TS_BPF_DIRECT,
- * tcpstates_walk_direct reads the tables with plain loads through
- * bpf_rdonly_cast() (6.2 and later; a fault reads as 0, which the walk
- * takes as an error), empty buckets by the run and a few sockets of a
- * chain a step, so that the CPU overlaps the cache misses of neighbouring
- * buckets; without, tcpstates_walk, for kernels without that kfunc,
- * copies each socket's fields and chunks of bucket heads with
+ * tcpstates_walk_direct reads the tables with plain loads (6.2 and
+ * later); without, tcpstates_walk, for kernels without that kfunc, with
  * bpf_probe_read_kernel().  The reader loads the first, else the second.
  * Both keep what the reader reads and writes in one global, struct
  * ts_bpf_io io (tcpstates_bpf.h).
  *
  * One run covers at most "limit" buckets from "start" of one table; the
- * reader runs it again from "next" until "next" reaches "nr_slots".  The
- * loop takes one step per bucket and per socket; a run whose steps end
- * inside a chain drops that chain's counts and stops at its bucket, which
- * the next run walks again.  A chain that ends on another chain's nulls
- * value is walked again, TS_RETRIES times at most; then its last counts
- * are kept and "incomplete" says so (the reader makes that an error).
- *
- * Counts follow the module's rules: ehash holds ESTABLISHED to CLOSING
- * except CLOSE and LISTEN, timewait socks count by tw_substate (FIN_WAIT2
- * or TIME_WAIT), request socks as SYN_RECV in their own family; the
- * listener table holds LISTEN only.
+ * reader runs it again from "next" until "next" reaches "nr_slots".  A
+ * run whose steps end inside a chain stops at its bucket, which the next
+ * run walks again; a chain still straying after its tries counts in
+ * "incomplete" (the reader makes that an error).
  *
  * Sources layer, run in the kernel.  May call: BPF helpers and kfuncs,
- * tcpstates_bpf.h.
+ * tcpstates_walk.bpf.h, tcpstates_bpf.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
-#include "tcpstates_bpf.h"
-
-#ifdef TS_BPF_DIRECT
-/* The plain-load walk's kfunc (6.2): 6.1 refuses it, and loads the other. */
-void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
-#endif
-
-#define TS_RETRIES		8
-#define TS_EMPTY_RUN		16
-#define TS_CHAIN_RUN		4
-#define TS_MAX_STEPS		0x800000	/* bpf_loop's own limit */
-#define TS_LISTENING_NULLS_BASE	0x20000000	/* as in the kernel */
-#define TS_AF_INET6		10
-
-/*
- * A socket's fields come in one read of sock_common from skc_family to
- * skc_nulls_node, at most TS_SK_SPAN bytes; a chunk of bucket heads in one
- * read of at most TS_HEADS_BYTES.
- */
-#define TS_SK_SPAN		128
-#define TS_HEADS_BYTES		4096
-#define TS_SK_OFF(f)		bpf_core_field_offset(struct sock_common, f)
-
-enum {
-	TS_TCP_ESTABLISHED = 1,
-	TS_TCP_SYN_SENT,
-	TS_TCP_SYN_RECV,
-	TS_TCP_FIN_WAIT1,
-	TS_TCP_FIN_WAIT2,
-	TS_TCP_TIME_WAIT,
-	TS_TCP_CLOSE,
-	TS_TCP_CLOSE_WAIT,
-	TS_TCP_LAST_ACK,
-	TS_TCP_LISTEN,
-	TS_TCP_CLOSING,
-	TS_TCP_NEW_SYN_RECV,
-};
+#include "tcpstates_walk.bpf.h"
 
 struct ts_bpf_io io;
 
-/*
- * A chain's first TS_UNDO sockets count straight into counts[], their
- * cells logged so that a chain that strays can take them back; the rest
- * of a longer chain (rare: the kernel sizes ehash to its sockets) counts
- * into chain[], added when the chain ends well.  As in module/walk.c.
- */
-#define TS_UNDO			16
-static __u32 chain[TS_BPF_CELLS];
-#ifndef TS_BPF_DIRECT
-/* Bucket heads from ts_walk.hslot on, read in this run. */
-static __u8 heads[TS_HEADS_BYTES];
-#endif
-
-struct ts_walk {
-	__u64 base;		/* address of the first bucket's chain head */
-	__u64 stride;		/* bytes from one bucket to the next */
-	__u64 net;		/* the netns counted */
-	__u64 node;		/* the chain's current node; 0: between chains */
-	__u64 nulls_off;	/* skc_nulls_node in sock_common */
-	__u32 slot;
-	__u32 end;
-	__u32 hslot;		/* the first bucket in heads[] */
-	__u32 hn;		/* how many there are; 0: none */
-	__u32 hcap;		/* how many fit */
-	__u32 nulls_base;
-	__u32 tries;
-	__u32 listen;
-	__u32 chain_n;		/* sockets in chain[] */
-	__u32 log_n;		/* sockets in log[] */
-	__u8 log[TS_UNDO];
-};
-
-/*
- * The walk's state lives in a map value, not on the stack: the verifier
- * then knows nothing of its values between steps, and checks one step
- * instead of following slot and node through every iteration.
- */
+/* The walk's state (tcpstates_walk.bpf.h), in the program's .bss. */
 static struct ts_walk walk;
-
-static __always_inline void chain_count(struct ts_walk *w, __u32 cell)
-{
-	cell &= TS_BPF_CELLS - 1;
-	if (w->log_n < TS_UNDO) {
-		io.counts[cell]++;
-		w->log[w->log_n & (TS_UNDO - 1)] = cell;
-		w->log_n++;
-	} else {
-		chain[cell]++;
-		w->chain_n++;
-	}
-}
-
-/* The chain strayed, or the run ended inside it: take its counts back. */
-static __always_inline void chain_drop(struct ts_walk *w)
-{
-	__u32 i;
-
-	for (i = 0; i < TS_UNDO && i < w->log_n; i++)
-		io.counts[w->log[i] & (TS_BPF_CELLS - 1)]--;
-	w->log_n = 0;
-	if (!w->chain_n)
-		return;
-	for (i = 0; i < TS_BPF_CELLS; i++)
-		chain[i] = 0;
-	w->chain_n = 0;
-}
-
-static __always_inline void chain_commit(struct ts_walk *w)
-{
-	__u32 i;
-
-	w->log_n = 0;
-	if (!w->chain_n)
-		return;
-	for (i = 0; i < TS_BPF_CELLS; i++) {
-		io.counts[i] += chain[i];
-		chain[i] = 0;
-	}
-	w->chain_n = 0;
-}
-
-/* The state as the module counts it, or 0: see module/walk.c. */
-static __always_inline __u32 sock_state(__u64 sk, __u32 state, __u32 listen)
-{
-	if (listen)
-		return state == TS_TCP_LISTEN ? state : 0;
-	switch (state) {
-	case TS_TCP_ESTABLISHED:
-	case TS_TCP_SYN_SENT:
-	case TS_TCP_SYN_RECV:
-	case TS_TCP_FIN_WAIT1:
-	case TS_TCP_FIN_WAIT2:
-	case TS_TCP_CLOSE_WAIT:
-	case TS_TCP_LAST_ACK:
-	case TS_TCP_CLOSING:
-		return state;
-	case TS_TCP_TIME_WAIT:
-		state = BPF_CORE_READ((struct inet_timewait_sock *)sk,
-				      tw_substate);
-		return state == TS_TCP_FIN_WAIT2 || state == TS_TCP_TIME_WAIT ?
-		       state : 0;
-	case TS_TCP_NEW_SYN_RECV:
-		return TS_TCP_SYN_RECV;
-	default:
-		return 0;
-	}
-}
-
-/* The end of a chain: count it, or walk it again if it strayed. */
-static __always_inline void chain_end(struct ts_walk *w)
-{
-	bool strayed = (w->node >> 1) != w->nulls_base + w->slot;
-
-	/* The tests' stand-in for churn: every chain that counted strays. */
-	if (w->tries < io.stray_tries && (w->log_n || w->chain_n))
-		strayed = true;
-	if (strayed) {
-		io.restarts++;
-		if (++w->tries < TS_RETRIES) {
-			chain_drop(w);
-			w->node = 0;
-			return;
-		}
-		/* Out of tries: the last walk's counts, marked. */
-		io.incomplete++;
-	}
-	chain_commit(w);
-	w->tries = 0;
-	w->slot++;
-	w->node = 0;
-}
-
-#ifndef TS_BPF_DIRECT
-/*
- * The first node of the current bucket: from a chunk of heads read in
- * this run, under this RCU read-side section (a head that changed since
- * is a socket that came or went during the walk, as in the module); a
- * chain walked again reads its head again.
- */
-static int head_read(struct ts_walk *w, __u64 *first)
-{
-	__u64 size, off;
-	__u32 n;
-
-	if (w->tries)
-		return bpf_probe_read_kernel(first, sizeof(*first),
-					     (void *)(w->base +
-						      w->slot * w->stride));
-	if (w->slot < w->hslot || w->slot - w->hslot >= w->hn) {
-		n = w->end - w->slot;
-		if (n > w->hcap)
-			n = w->hcap;
-		size = (n - 1) * w->stride + sizeof(*first);
-		if (!n || size > TS_HEADS_BYTES)
-			return -1;
-		if (bpf_probe_read_kernel(heads, size,
-					  (void *)(w->base +
-						   w->slot * w->stride)))
-			return -1;
-		w->hslot = w->slot;
-		w->hn = n;
-	}
-	off = (w->slot - w->hslot) * w->stride;
-	if (off > TS_HEADS_BYTES - sizeof(*first))
-		return -1;
-	*first = *(__u64 *)(heads + off);
-	return 0;
-}
-
-/* One bucket head or one socket per step; returns 1 to stop. */
-static long walk_step(__u32 i, void *data)
-{
-	__u32 o_state = TS_SK_OFF(skc_state) - TS_SK_OFF(skc_family);
-	__u32 o_net = TS_SK_OFF(skc_net) - TS_SK_OFF(skc_family);
-	__u32 o_next = TS_SK_OFF(skc_nulls_node) - TS_SK_OFF(skc_family);
-	__u64 words[TS_SK_SPAN / 8];
-	__u8 *buf = (__u8 *)words;
-	struct ts_walk *w = &walk;
-	__u64 sk, first = 0;
-	__u32 state, fam;
-
-	if (!w->node) {
-		if (w->slot >= w->end)
-			return 1;
-		if (head_read(w, &first) || !first) {
-			io.err = TS_BPF_EFAULT;
-			return 1;
-		}
-		w->node = first;
-		/* An empty bucket costs no second step. */
-		if (first & 1)
-			chain_end(w);
-		return 0;
-	}
-	if (w->node & 1) {
-		chain_end(w);
-		return 0;
-	}
-	/* Each offset is a constant once relocated: the verifier sees it. */
-	if (o_state > TS_SK_SPAN - 1 || o_net > TS_SK_SPAN - 8 ||
-	    o_next > TS_SK_SPAN - 8) {
-		io.err = TS_BPF_ELAYOUT;
-		return 1;
-	}
-	sk = w->node - w->nulls_off;
-	/* Up to skc_nulls_node: no cache line more than the fields need. */
-	if (bpf_probe_read_kernel(words, o_next + 8,
-				  (void *)(sk + TS_SK_OFF(skc_family)))) {
-		io.err = TS_BPF_EFAULT;
-		return 1;
-	}
-	/*
-	 * Filter even a private ehash: a recycled socket can lead the walk
-	 * into another table's chain of the same index.
-	 */
-	if (*(__u64 *)(buf + o_net) == w->net) {
-		state = sock_state(sk, buf[o_state], w->listen);
-		if (state) {
-			fam = *(__u16 *)buf == TS_AF_INET6;
-			chain_count(w, state * 2 + fam);
-		}
-	}
-	w->node = *(__u64 *)(buf + o_next);
-	if (!w->node) {
-		io.err = TS_BPF_EFAULT;
-		return 1;
-	}
-	return 0;
-}
-
-#else
-/*
- * A link loaded through bpf_rdonly_cast() is a typed pointer to the
- * verifier, which allows no bit test on it; stored in the walk's map value
- * (privileged programs may) and read back, it is a number.
- */
-static __always_inline __u64 node_number(struct ts_walk *w, void *link)
-{
-	w->node = (__u64)link;
-	/* A compiler barrier: the value must come back from memory. */
-	asm volatile("" : : : "memory");
-	return w->node;
-}
-
-/*
- * The head of the next bucket that is not empty (an empty head holds its
- * own nulls value), passing over TS_EMPTY_RUN empty ones at most: most
- * buckets of a table sized to its sockets are empty, and a step apiece
- * would cost them more than the sockets.  Returns 0 when the step should
- * end there, 1 with *node set (0 if the load faulted).
- */
-static __always_inline int next_head(struct ts_walk *w, __u64 *node)
-{
-	struct hlist_nulls_head *head;
-	__u32 slot = w->slot, k;
-
-	for (k = 0; k < TS_EMPTY_RUN && slot < w->end; k++, slot++) {
-		head = bpf_rdonly_cast((void *)(w->base +
-						(__u64)slot * w->stride),
-				       bpf_core_type_id_kernel(struct hlist_nulls_head));
-		*node = node_number(w, head->first);
-		if (*node != (((__u64)(w->nulls_base + slot) << 1) | 1)) {
-			w->slot = slot;
-			return 1;
-		}
-	}
-	w->slot = slot;
-	w->node = 0;
-	return 0;
-}
-
-/*
- * As walk_step(), with plain loads: empty buckets by the run, then a
- * bucket's chain, TS_CHAIN_RUN sockets a step: fewer steps, and the
- * helpers inlined, let the CPU overlap more of the sockets' misses.
- */
-static long walk_step_direct(__u32 i, void *data)
-{
-	struct ts_walk *w = &walk;
-	struct sock_common *sk;
-	__u64 node = w->node;
-	__u32 state, k;
-
-	if (!node && !next_head(w, &node))
-		return w->slot >= w->end;
-	for (k = 0; k < TS_CHAIN_RUN && node && !(node & 1); k++) {
-		sk = bpf_rdonly_cast((void *)(node - w->nulls_off),
-				     bpf_core_type_id_kernel(struct sock_common));
-		/* See walk_step(). */
-		if ((__u64)sk->skc_net.net == w->net) {
-			state = sock_state(node - w->nulls_off, sk->skc_state,
-					   w->listen);
-			if (state)
-				chain_count(w, state * 2 +
-					    (sk->skc_family == TS_AF_INET6));
-		}
-		node = node_number(w, sk->skc_nulls_node.next);
-	}
-	/* A load that faulted read 0: never a link the kernel leaves. */
-	if (!node) {
-		io.err = TS_BPF_EFAULT;
-		return 1;
-	}
-	w->node = node;
-	if (node & 1)
-		chain_end(w);
-	return 0;
-}
-#endif
 
 /* Set the walk up from the reader's netns; 0 when there is a range to walk. */
 static int walk_setup(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
-	struct inet_hashinfo *h;
 	struct ts_walk *w = &walk;
-	struct net *net;
-	__u64 base;
+	int ret;
 
 	if (!task || BPF_CORE_READ(task, pid) != io.target_tid)
 		return -1;
 	io.ran++;
-	net = BPF_CORE_READ(task, nsproxy, net_ns);
-	h = BPF_CORE_READ(net, ipv4.tcp_death_row.hashinfo);
-	if (!net || !h) {
-		io.err = TS_BPF_EFAULT;
-		return -1;
-	}
-	__builtin_memset(w, 0, sizeof(*w));
-	w->net = (__u64)net;
-	w->nulls_off = TS_SK_OFF(skc_nulls_node);
-	if (io.table == TS_BPF_LISTEN) {
-		base = (__u64)BPF_CORE_READ(h, lhash2);
-		w->base = base +
-			  bpf_core_field_offset(struct inet_listen_hashbucket,
-						nulls_head);
-		w->stride = bpf_core_type_size(struct inet_listen_hashbucket);
-		io.nr_slots = BPF_CORE_READ(h, lhash2_mask) + 1;
-		w->nulls_base = TS_LISTENING_NULLS_BASE;
-		w->listen = 1;
-	} else {
-		base = (__u64)BPF_CORE_READ(h, ehash);
-		w->base = base +
-			  bpf_core_field_offset(struct inet_ehash_bucket, chain);
-		w->stride = bpf_core_type_size(struct inet_ehash_bucket);
-		io.nr_slots = BPF_CORE_READ(h, ehash_mask) + 1;
-	}
-	w->hcap = TS_HEADS_BYTES / w->stride;
-	if (!base) {
-		io.err = TS_BPF_EFAULT;
-		return -1;
-	}
-	w->slot = io.start;
-	w->end = io.nr_slots - io.start > io.limit ?
-		 io.start + io.limit : io.nr_slots;
 	io.next = io.start;
-	return io.start < io.nr_slots ? 0 : -1;
+	ts_walk_clear(w);
+	w->stray_tries = io.stray_tries;
+	ret = ts_walk_setup(w, BPF_CORE_READ(task, nsproxy, net_ns), io.table,
+			    io.start, io.limit);
+	io.nr_slots = w->nr_slots;
+	io.err = w->err;
+	return ret;
 }
 
 /* Steps ran out inside a chain: the next run walks it again. */
 static void walk_finish(void)
 {
-	chain_drop(&walk);
-	io.next = walk.slot;
+	struct ts_walk *w = &walk;
+	__u32 i;
+
+	ts_walk_finish(w);
+	io.next = w->slot;
+	io.err = w->err;
+	io.restarts += w->restarts;
+	io.incomplete += w->incomplete;
+	for (i = 0; i < TS_BPF_CELLS; i++)
+		io.counts[i] += w->counts[i];
+}
+
+static void walk_run(void)
+{
+	struct ts_loop l = { .w = &walk };
+
+	bpf_loop(TS_MAX_STEPS, ts_walk_step, &l, 0);
+	walk_finish();
 }
 
 #ifdef TS_BPF_DIRECT
 SEC("iter/task")
 int tcpstates_walk_direct(struct bpf_iter__task *ctx)
 {
-	if (walk_setup(ctx))
-		return 0;
-	bpf_loop(TS_MAX_STEPS, walk_step_direct, NULL, 0);
-	walk_finish();
+	if (!walk_setup(ctx))
+		walk_run();
 	return 0;
 }
 #else
 SEC("iter/task")
 int tcpstates_walk(struct bpf_iter__task *ctx)
 {
-	if (walk_setup(ctx))
-		return 0;
-	bpf_loop(TS_MAX_STEPS, walk_step, NULL, 0);
-	walk_finish();
+	if (!walk_setup(ctx))
+		walk_run();
 	return 0;
 }
 #endif

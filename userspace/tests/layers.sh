@@ -24,7 +24,8 @@ LAYERS=(model source view output cli)
 # FILE:LAYER, bottom up; the calls between files follow this order.
 FILES=(
 	err.h:model err.c:model sample.h:model parse.c:model tabular.c:model
-	source.h:source tcpstates_bpf.h:source tcpstates.bpf.c:source
+	source.h:source tcpstates_bpf.h:source tcpstates_walk.bpf.h:source
+	tcpstates.bpf.c:source pin.bpf.c:source
 	module.c:source tunables.c:source netlink.c:source bpf.c:source
 	bpf_none.c:source
 	view.h:view views.c:view owners.c:view procs.c:view
@@ -33,6 +34,7 @@ FILES=(
 )
 # Made by the build, from the bpf source: part of the source layer.
 GENERATED="vmlinux.h tcpstates_direct.lskel.h tcpstates_probe.lskel.h"
+GENERATED+=" tcpstates_pin_direct.lskel.h tcpstates_pin_probe.lskel.h"
 
 declare -A layer order
 bad=0
@@ -75,7 +77,7 @@ done
 declare -A defs
 for f in "${!order[@]}"; do
 	case $f in *.c) ;; *) continue ;; esac
-	[ "$f" = tcpstates.bpf.c ] && continue	# the BPF program: its own world
+	case $f in *.bpf.c) continue ;; esac	# BPF programs: their own world
 	for fn in $(grep -hoE '^[a-z][a-z ]*[ *]ts_[a-z0-9_]+\(' "$f" |
 		    grep -v '^static' | grep -oE 'ts_[a-z0-9_]+'); do
 		defs[$fn]="${defs[$fn]} $f"
@@ -87,7 +89,7 @@ for f in "${!order[@]}"; do
 done
 for f in "${!order[@]}"; do
 	case $f in *.c) ;; *) continue ;; esac
-	[ "$f" = tcpstates.bpf.c ] && continue
+	case $f in *.bpf.c) continue ;; esac
 	for fn in $(grep -v '^\s*\*\|^/\*' "$f" | grep -oE '\bts_[a-z0-9_]+' |
 		    sort -u); do
 		[ -n "${defs[$fn]}" ] || continue

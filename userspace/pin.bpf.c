@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The pinned file DIR/tcpstates: /proc/tcpstates without the module.
+ *
+ * "tcpstates pin" (pin.c) attaches this program as a cgroup iterator of
+ * one element (the root cgroup, BPF_CGROUP_ITER_SELF_ONLY, 6.1) and pins
+ * the link in bpffs, where any process that may open the file reads it
+ * with cat.  Each open runs the program twice inside the reader's
+ * read(2): once for the root cgroup, under cgroup_mutex, where it does
+ * nothing, and once more with no cgroup, after cgroup_mutex is dropped,
+ * where it walks the reader's netns (bpf_get_current_task_btf()'s
+ * nsproxy->net_ns) with tcpstates_walk.bpf.h's walk, both tables whole
+ * in that one run, and prints docs/interface.md's grammar of
+ * /proc/tcpstates with bpf_seq_printf().
+ *
+ * Readers run at once, on any CPU and preempted anywhere: each thread
+ * walks in a struct ts_walk of its own, in task storage, made at its
+ * first read and freed with the thread.
+ *
+ * The TIME_WAIT count and limit come from the netns as the module reads
+ * them; the four TcpExt counters are summed over the CPUs' copies of the
+ * netns's LINUX_MIB array (their indexes are uapi, linux/snmp.h).  Each
+ * CPU's per-CPU offset is where its copy of a per-CPU map of the
+ * program's own lies, less the map's per-CPU address: a ksym such as
+ * this_cpu_off needs data symbols in kallsyms, which not every kernel
+ * has (CONFIG_KALLSYMS_ALL).
+ *
+ * Sources layer, run in the kernel.  May call: BPF helpers and kfuncs,
+ * tcpstates_walk.bpf.h, tcpstates_bpf.h.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+
+#include "tcpstates_walk.bpf.h"
+
+/* bpf_loop() runs of TS_MAX_STEPS steps for one table, at most. */
+#define TS_PIN_LOOPS		64
+/* CPUs summed at most; bpf_per_cpu_ptr() ends the sum at nr_cpu_ids. */
+#define TS_PIN_CPUS		8192
+
+/* A reader's walk, and a pointer read back as a number. */
+struct ts_pin_walk {
+	struct ts_walk w;
+	__u64 addr;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ts_pin_walk);
+} ts_walks SEC(".maps");
+
+/* Its copies, one a CPU, give the CPUs' per-CPU offsets. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ts_cpus SEC(".maps");
+
+/* TcpExt counters of the netns, as /proc/net/netstat sums them. */
+struct ts_mibs {
+	struct ts_pin_walk *p;
+	__u64 pcpu;		/* ts_cpus's value, a per-CPU address */
+	__u64 base;		/* net->mib.net_statistics, another */
+	__u64 tw_overflow;
+	__u64 listen_overflows;
+	__u64 listen_drops;
+	__u64 syncookies_sent;
+};
+
+static __always_inline __u64 mib_read(__u64 mib, __u32 field)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (void *)(mib + field * 8));
+	return v;
+}
+
+/*
+ * A pointer as a number: stored in a map value (privileged programs may)
+ * and read back, as the walk's node_number() does.
+ */
+static __always_inline __u64 addr_number(struct ts_pin_walk *p, void *ptr)
+{
+	p->addr = (__u64)ptr;
+	asm volatile("" : : : "memory");
+	return p->addr;
+}
+
+static long mib_add(__u32 cpu, void *data)
+{
+	struct ts_mibs *m = data;
+	__u32 zero = 0;
+	__u64 mib;
+	void *v;
+
+	v = bpf_map_lookup_percpu_elem(&ts_cpus, &zero, cpu);
+	if (!v)
+		return 1;
+	mib = m->base + addr_number(m->p, v) - m->pcpu;
+	m->tw_overflow += mib_read(mib, LINUX_MIB_TCPTIMEWAITOVERFLOW);
+	m->listen_overflows += mib_read(mib, LINUX_MIB_LISTENOVERFLOWS);
+	m->listen_drops += mib_read(mib, LINUX_MIB_LISTENDROPS);
+	m->syncookies_sent += mib_read(mib, LINUX_MIB_SYNCOOKIESSENT);
+	return 0;
+}
+
+/* One table of @net, whole, in this run; 0 if it was walked. */
+static __always_inline int walk_table(struct ts_walk *w, struct net *net,
+				      __u32 table, __u64 *buckets)
+{
+	struct ts_loop l = { .w = w };
+	int k;
+
+	if (ts_walk_setup(w, net, table, 0, ~0U))
+		return -1;
+	for (k = 0; k < TS_PIN_LOOPS && w->slot < w->end && !w->err; k++)
+		bpf_loop(TS_MAX_STEPS, ts_walk_step, &l, 0);
+	ts_walk_finish(w);
+	*buckets += w->nr_slots;
+	return w->slot < w->end || w->err ? -1 : 0;
+}
+
+#define TS_CELL(st, fam)	(w->counts[((st) * 2 + (fam)) & (TS_BPF_CELLS - 1)])
+
+/* The names as the module prints them, in the kernel's order. */
+static const char ts_names[TS_TCP_CLOSING + 1][12] = {
+	[TS_TCP_ESTABLISHED] = "ESTABLISHED",
+	[TS_TCP_SYN_SENT] = "SYN_SENT",
+	[TS_TCP_SYN_RECV] = "SYN_RECV",
+	[TS_TCP_FIN_WAIT1] = "FIN_WAIT1",
+	[TS_TCP_FIN_WAIT2] = "FIN_WAIT2",
+	[TS_TCP_TIME_WAIT] = "TIME_WAIT",
+	[TS_TCP_CLOSE] = "CLOSE",
+	[TS_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TS_TCP_LAST_ACK] = "LAST_ACK",
+	[TS_TCP_LISTEN] = "LISTEN",
+	[TS_TCP_CLOSING] = "CLOSING",
+};
+
+static __always_inline void print_states(struct seq_file *seq,
+					 struct ts_walk *w)
+{
+	__u64 v4 = 0, v6 = 0;
+	__u32 st;
+
+	for (st = TS_TCP_ESTABLISHED; st <= TS_TCP_CLOSING; st++) {
+		BPF_SEQ_PRINTF(seq, "%s %llu %llu\n", ts_names[st],
+			       TS_CELL(st, 0), TS_CELL(st, 1));
+		v4 += TS_CELL(st, 0);
+		v6 += TS_CELL(st, 1);
+	}
+	BPF_SEQ_PRINTF(seq, "total %llu %llu\n", v4, v6);
+}
+
+SEC("iter/cgroup")
+int tcpstates_pin(struct bpf_iter__cgroup *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct ts_mibs m = {};
+	struct task_struct *task;
+	__u64 t0, buckets = 0;
+	struct ts_pin_walk *p;
+	struct ts_walk *w;
+	struct net *net;
+
+	/* The root cgroup's call holds cgroup_mutex: walk in the next one. */
+	if (ctx->cgroup)
+		return 0;
+	task = bpf_get_current_task_btf();
+	net = BPF_CORE_READ(task, nsproxy, net_ns);
+	p = bpf_task_storage_get(&ts_walks, task, NULL,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	/* No line at all: a reader takes an empty file for an error. */
+	if (!p || !net)
+		return 0;
+	w = &p->w;
+	t0 = bpf_ktime_get_ns();
+	ts_walk_clear(w);
+	if (walk_table(w, net, TS_BPF_LISTEN, &buckets) ||
+	    walk_table(w, net, TS_BPF_EHASH, &buckets))
+		return 0;
+	t0 = bpf_ktime_get_ns() - t0;
+	m.p = p;
+	m.base = (__u64)BPF_CORE_READ(net, mib.net_statistics);
+	bpf_probe_read_kernel(&m.pcpu, sizeof(m.pcpu),
+			      (void *)(addr_number(p, &ts_cpus) +
+				       bpf_core_field_offset(struct bpf_array,
+							     pptrs)));
+	if (m.base && m.pcpu)
+		bpf_loop(TS_PIN_CPUS, mib_add, &m, 0);
+
+	BPF_SEQ_PRINTF(seq, "tcpstates 1\nnetns %u\nstate ipv4 ipv6\n",
+		       BPF_CORE_READ(net, ns.inum));
+	print_states(seq, w);
+	BPF_SEQ_PRINTF(seq, "tw_count %d\nmax_tw_buckets %d\n",
+		       BPF_CORE_READ(net, ipv4.tcp_death_row.tw_refcount.refs.counter) - 1,
+		       BPF_CORE_READ(net, ipv4.tcp_death_row.sysctl_max_tw_buckets));
+	BPF_SEQ_PRINTF(seq, "tw_overflow %llu\nlisten_overflows %llu\n",
+		       m.tw_overflow, m.listen_overflows);
+	BPF_SEQ_PRINTF(seq, "listen_drops %llu\nsyncookies_sent %llu\n",
+		       m.listen_drops, m.syncookies_sent);
+	BPF_SEQ_PRINTF(seq, "scan_buckets %llu\nscan_ns %llu\n", buckets, t0);
+	BPF_SEQ_PRINTF(seq, "scan_restarts %llu\nscan_incomplete %llu\n",
+		       w->restarts, w->incomplete);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
