@@ -21,18 +21,8 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build
 work=$build/harness
-n=0
-failed=0
-
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=tap-lib.sh
+. "$root/scripts/tap-lib.sh"
 
 # expect_failure CASE PATTERN: check.sh (already run, output in
 # $work/CASE.out, status in $rc) failed, counted it, and said PATTERN.

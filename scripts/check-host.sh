@@ -20,22 +20,12 @@ build=$root/build
 cache=$build/chroot/host-$suite
 work=$build/host-$suite
 log=$build/logs/host-$suite.log
-n=0
-failed=0
-
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+# shellcheck source=tap-lib.sh
+. "$root/scripts/tap-lib.sh"
 
 finish() {
 	echo "1..$n"
-	exit $failed
+	[ "$failed" -eq 0 ]; exit
 }
 
 if [ "$(id -u)" -ne 0 ]; then

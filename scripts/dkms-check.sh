@@ -25,19 +25,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/kernel-lib.sh"
 work=$root/build/dkms-check
 logs=$root/build/logs
-n=0
-failed=0
-
-# result RC DESCRIPTION: one TAP line.
-result() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=1
-	fi
-}
+# shellcheck source=tap-lib.sh
+. "$root/scripts/tap-lib.sh"
 
 # show_log FILE: the end of a failed step's log, as TAP comments.
 show_log() {
@@ -150,4 +139,4 @@ for tc in $(echo "$kernels" | awk '{ print $3 }' | awk '!seen[$0]++'); do
 done
 
 echo "1..$n"
-exit $failed
+[ "$failed" -eq 0 ]
