@@ -56,8 +56,8 @@ static const char * const ts_reasons[] = {
 	"the kernel refused the program: needs bpf_loop (5.17) and a task iterator filtered to one thread (6.1)",
 };
 
-/* Why the kernel refused: one line, for --source bpf and for auto. */
-static const char *load_reason(int ret)
+/* Why the kernel refused: one line, for --source bpf, auto and pin. */
+const char *ts_bpf_reason(int ret)
 {
 	struct stat st;
 
@@ -165,18 +165,25 @@ static void unload(void)
 	ts_io = NULL;
 }
 
-/* The walk as a task iterator that runs for this thread only (6.1). */
-static int attach(int prog_fd)
+/* An iterator link of @prog_fd, @info its target's own settings. */
+int ts_bpf_iter_link(int prog_fd, const union bpf_iter_link_info *info)
 {
-	union bpf_iter_link_info info = { .task.tid = gettid() };
 	union bpf_attr attr;
 
 	memset(&attr, 0, sizeof(attr));
 	attr.link_create.prog_fd = prog_fd;
 	attr.link_create.attach_type = BPF_TRACE_ITER;
-	attr.link_create.iter_info = (__u64)(unsigned long)&info;
-	attr.link_create.iter_info_len = sizeof(info);
+	attr.link_create.iter_info = (__u64)(unsigned long)info;
+	attr.link_create.iter_info_len = sizeof(*info);
 	return skel_sys_bpf(BPF_LINK_CREATE, &attr, sizeof(attr));
+}
+
+/* The walk as a task iterator that runs for this thread only (6.1). */
+static int attach(int prog_fd)
+{
+	union bpf_iter_link_info info = { .task.tid = gettid() };
+
+	return ts_bpf_iter_link(prog_fd, &info);
 }
 
 static int iter_create(void)
@@ -311,7 +318,7 @@ int ts_bpf_open(void)
 		ret = load_probe(&prog_fd);
 	}
 	if (ret) {
-		ts_err("bpf: load: %s", load_reason(ret));
+		ts_err("bpf: load: %s", ts_bpf_reason(ret));
 		return -1;
 	}
 	if (getenv("TCPSTATES_BPF_DEBUG"))
@@ -324,7 +331,7 @@ int ts_bpf_open(void)
 		ts_io->stray_tries = strtoul(stray, NULL, 10);
 	ts_link = attach(prog_fd);
 	if (ts_link < 0) {
-		ts_err("bpf: attach: %s", load_reason(-errno));
+		ts_err("bpf: attach: %s", ts_bpf_reason(-errno));
 		unload();
 		return -1;
 	}

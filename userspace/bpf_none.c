@@ -3,6 +3,7 @@
  * The bpf source when the reader was built without it: clang, bpftool,
  * libbpf-dev or the build machine's kernel BTF were missing (see the
  * Makefile's BPF setting).  --source auto then goes on to netlink.
+ * "tcpstates pin" needs it too.
  * Sources layer.  May call: err.c.
  */
 #include "source.h"
@@ -17,4 +18,37 @@ int ts_read_bpf(struct ts_sample *s)
 {
 	s->source = TS_SRC_BPF;
 	return ts_bpf_open();
+}
+
+const char *ts_bpf_reason(int ret)
+{
+	(void)ret;
+	return "this tcpstates was built without the bpf source";
+}
+
+int ts_pin(const char *dir, const char *version, unsigned int mode)
+{
+	(void)dir;
+	(void)version;
+	(void)mode;
+	return ts_bpf_open();
+}
+
+int ts_unpin(const char *dir)
+{
+	(void)dir;
+	return ts_bpf_open();
+}
+
+int ts_pin_version(const char *dir, char *buf, size_t len)
+{
+	(void)dir;
+	(void)buf;
+	(void)len;
+	return ts_bpf_open();
+}
+
+unsigned int ts_pin_default_mode(void)
+{
+	return 0400;
 }

@@ -46,4 +46,7 @@ struct ts_opts {
 /* args.c */
 void ts_parse_args(struct ts_opts *o, int argc, char **argv);
 
+/* pincmd.c */
+int ts_pin_main(int argc, char **argv);
+
 #endif /* TS_CLI_H */

@@ -3,7 +3,8 @@
  * tcpstates reader, sources layer: where the numbers come from.  The
  * module's files (module.c, and tunables.c for its sysfs), its walk run
  * as a BPF program (bpf.c or bpf_none.c, tcpstates.bpf.c) and sock_diag
- * netlink (netlink.c), each filling the sample model.
+ * netlink (netlink.c), each filling the sample model; the same walk pinned
+ * in bpffs (pin.c, pin.bpf.c).
  * May call: the model layer (sample.h, err.h), libc, the kernel.
  */
 #ifndef TS_SOURCE_H
@@ -52,5 +53,15 @@ int ts_dump_socks(unsigned int states, bool ports, struct ts_socks *ss);
 /* bpf.c */
 int ts_bpf_open(void);
 int ts_read_bpf(struct ts_sample *s);
+const char *ts_bpf_reason(int ret);
+union bpf_iter_link_info;
+int ts_bpf_iter_link(int prog_fd, const union bpf_iter_link_info *info);
+
+/* pin.c: the pinned files in bpffs (docs/pins.md) */
+#define TS_PIN_DIR_DEFAULT	"/sys/fs/bpf/tcpstates"
+int ts_pin(const char *dir, const char *version, unsigned int mode);
+int ts_unpin(const char *dir);
+int ts_pin_version(const char *dir, char *buf, size_t len);
+unsigned int ts_pin_default_mode(void);
 
 #endif /* TS_SOURCE_H */

@@ -304,7 +304,11 @@ static int run_check(const struct ts_opts *o)
 int main(int argc, char **argv)
 {
 	struct ts_opts o;
+	int rc;
 
+	rc = ts_pin_main(argc, argv);
+	if (rc >= 0)
+		return rc;
 	ts_parse_args(&o, argc, argv);
 	ts_set_labels(o.labels, o.nlabels);
 	if (o.netns && enter_netns(&o)) {

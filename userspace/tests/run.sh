@@ -727,6 +727,10 @@ fi
 # shellcheck source=tests/bpf.sh
 . tests/bpf.sh
 
+# ---- the pinned file, tcpstates pin, on this kernel ----
+# shellcheck source=tests/pin.sh
+. tests/pin.sh
+
 # ---- two named namespaces for the tests below ----
 # NSA: the helper's sockets (3 IPv4 listeners, ...); NSB: a CLOSE_WAIT
 # leak, 4 connections to 3306 that the process "leaky" never closes.

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The pinned files: "tcpstates pin" loads pin.bpf.c, attaches it as a
+ * cgroup iterator of one element and pins the link in bpffs, where cat
+ * reads it with no module and no program load; "tcpstates unpin" removes
+ * it.  docs/pins.md has the layout and why:
+ *
+ *   DIR/tcpstates -> current/tcpstates     symlink, made once
+ *   DIR/current -> VERSION-PID             symlink, replaced by rename(2)
+ *   DIR/VERSION-PID/tcpstates              the pinned link
+ *
+ * A pin makes a new VERSION-PID directory with every file in it, then
+ * renames a symlink to it over "current": a reader finds the old set or
+ * the new one, whole, never none.  VERSION is the reader's that pinned
+ * (dots as underscores: bpffs refuses names with a dot), so a reader can
+ * tell pins of another version by readlink(DIR/current), unprivileged.
+ *
+ * Sources layer.  May call: bpf.c (ts_bpf_reason, ts_bpf_iter_link), the
+ * model layer, libc and the kernel's bpf().
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
+#include <linux/bpf.h>
+#include <linux/magic.h>
+
+#include "source.h"
+#include "tcpstates_pin_direct.lskel.h"
+#include "tcpstates_pin_probe.lskel.h"
+
+#define TS_PIN_CURRENT		"current"
+#define TS_PIN_MAX_MADE		16
+#define TS_PIN_GRACE_US		100000
+
+static const char * const ts_pin_files[] = { "tcpstates" };
+
+/* What a pin made, to take back if it fails: nothing is left half-made. */
+struct ts_pin_undo {
+	char mounted[PATH_MAX];
+	char made[TS_PIN_MAX_MADE][PATH_MAX];
+	unsigned int nmade;
+	char gen[PATH_MAX];
+};
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs fs;
+
+	return !statfs(path, &fs) && fs.f_type == BPF_FS_MAGIC;
+}
+
+/* mkdir -p, 0755, remembering what it made. */
+static int make_dirs(const char *dir, struct ts_pin_undo *u)
+{
+	char path[PATH_MAX];
+	size_t i, len;
+
+	len = snprintf(path, sizeof(path), "%s", dir);
+	for (i = 1; i <= len && i < sizeof(path); i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		path[i] = '\0';
+		if (!mkdir(path, 0755)) {
+			if (u->nmade < TS_PIN_MAX_MADE)
+				snprintf(u->made[u->nmade++], PATH_MAX, "%s",
+					 path);
+		} else if (errno != EEXIST) {
+			return -1;
+		}
+		if (i < len)
+			path[i] = '/';
+	}
+	return 0;
+}
+
+/* The deepest directory of @dir that exists, into @buf. */
+static void existing_parent(const char *dir, char *buf, size_t len)
+{
+	struct stat st;
+	char *slash;
+
+	snprintf(buf, len, "%s", dir);
+	while (stat(buf, &st)) {
+		slash = strrchr(buf, '/');
+		if (!slash || slash == buf) {
+			snprintf(buf, len, "/");
+			return;
+		}
+		*slash = '\0';
+	}
+}
+
+/*
+ * @dir on bpffs: as it is, made inside the bpffs above it, or with a
+ * bpffs mounted on the deepest directory of it that exists (the empty
+ * /sys/fs/bpf of sysfs, where nothing mounted one).
+ */
+static int prepare_dir(const char *dir, struct ts_pin_undo *u)
+{
+	char parent[PATH_MAX];
+
+	if (!make_dirs(dir, u) && is_bpffs(dir))
+		return 0;
+	existing_parent(dir, parent, sizeof(parent));
+	if (is_bpffs(parent)) {
+		ts_err("pin: %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (mount("bpf", parent, "bpf", 0, "mode=0700")) {
+		ts_err("pin: %s: no bpffs there, and mounting one failed: %s%s",
+		       parent, strerror(errno), errno == EPERM ?
+		       " (needs CAP_SYS_ADMIN)" : "");
+		return -1;
+	}
+	snprintf(u->mounted, sizeof(u->mounted), "%s", parent);
+	if (make_dirs(dir, u) || !is_bpffs(dir)) {
+		ts_err("pin: %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Search permission for all, on @dir and each bpffs directory above it. */
+static void make_traversable(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	snprintf(path, sizeof(path), "%s", dir);
+	while (is_bpffs(path) && !stat(path, &st)) {
+		if ((st.st_mode & 0011) != 0011)
+			chmod(path, (st.st_mode & 07777) | 0011);
+		slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			break;
+		*slash = '\0';
+	}
+}
+
+/* Unlink what a directory of pins holds, then the directory. */
+static void remove_gen(const char *gen)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(gen);
+	if (d) {
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", gen, de->d_name);
+			unlink(path);
+		}
+		closedir(d);
+	}
+	rmdir(gen);
+}
+
+/* A directory of pins: VERSION-PID, VERSION starting with a digit. */
+static bool is_gen(const char *name)
+{
+	return name[0] >= '0' && name[0] <= '9' && strchr(name, '-');
+}
+
+/* Every VERSION-PID directory in @dir but @keep (a name, or NULL). */
+static void remove_gens(const char *dir, const char *keep)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!is_gen(de->d_name) || (keep && !strcmp(de->d_name, keep)))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		remove_gen(path);
+	}
+	closedir(d);
+}
+
+static void undo(struct ts_pin_undo *u)
+{
+	if (u->gen[0])
+		remove_gen(u->gen);
+	if (u->mounted[0])
+		umount(u->mounted);
+	while (u->nmade)
+		rmdir(u->made[--u->nmade]);
+}
+
+/* The program, loaded: the plain-load walk, else the probe-read one. */
+static int load(int *prog_fd)
+{
+	struct ts_pin_direct *direct;
+	struct ts_pin_probe *probe;
+	int ret;
+
+	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });
+	direct = ts_pin_direct__open_and_load();
+	if (direct) {
+		*prog_fd = dup(direct->progs.tcpstates_pin.prog_fd);
+		ts_pin_direct__destroy(direct);
+		return *prog_fd < 0 ? -errno : 0;
+	}
+	ret = -errno;
+	if (ret == -EPERM)
+		return ret;
+	probe = ts_pin_probe__open_and_load();
+	if (!probe)
+		return -errno;
+	*prog_fd = dup(probe->progs.tcpstates_pin.prog_fd);
+	ts_pin_probe__destroy(probe);
+	return *prog_fd < 0 ? -errno : 0;
+}
+
+/* A cgroup iterator of one element, the root cgroup (6.1). */
+static int attach(int prog_fd)
+{
+	union bpf_iter_link_info info;
+
+	memset(&info, 0, sizeof(info));
+	info.cgroup.order = BPF_CGROUP_ITER_SELF_ONLY;
+	return ts_bpf_iter_link(prog_fd, &info);
+}
+
+static int obj_pin(int fd, const char *path)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.pathname = (__u64)(unsigned long)path;
+	attr.bpf_fd = fd;
+	return skel_sys_bpf(BPF_OBJ_PIN, &attr, sizeof(attr));
+}
+
+/* DIR/VERSION-PID/tcpstates, mode @mode. */
+static int pin_files(const char *gen, unsigned int mode)
+{
+	char path[PATH_MAX];
+	int prog_fd = -1, link, ret;
+
+	ret = load(&prog_fd);
+	if (ret) {
+		ts_err("pin: load: %s", ts_bpf_reason(ret));
+		return -1;
+	}
+	link = attach(prog_fd);
+	ret = -errno;
+	close(prog_fd);
+	if (link < 0) {
+		ts_err("pin: attach: %s", ret == -EINVAL ?
+		       "the kernel has no cgroup iterator of one cgroup (6.1)" :
+		       ts_bpf_reason(ret));
+		return -1;
+	}
+	ret = -1;
+	errno = ENAMETOOLONG;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", gen,
+			     ts_pin_files[0]) < sizeof(path))
+		ret = obj_pin(link, path);
+	if (!ret)
+		ret = chmod(path, mode);
+	if (ret)
+		ts_err("pin: %s: %s", path, strerror(errno));
+	close(link);
+	return ret ? -1 : 0;
+}
+
+/* @name in @dir: a symlink to @target, made under a temporary name. */
+static int symlink_over(const char *dir, const char *name, const char *target)
+{
+	char tmp[PATH_MAX], path[PATH_MAX], old[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	n = readlink(path, old, sizeof(old) - 1);
+	if (n >= 0 && (size_t)n == strlen(target) &&
+	    !memcmp(old, target, n))
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s/new-%s-%d", dir, name, getpid());
+	unlink(tmp);
+	if (symlink(target, tmp) || rename(tmp, path)) {
+		ts_err("pin: %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* "1.0" as bpffs takes a name: "1_0". */
+static void version_name(const char *version, char *buf, size_t len)
+{
+	char *p;
+
+	snprintf(buf, len, "%s", version);
+	for (p = buf; *p; p++)
+		if (*p == '.' || *p == '/' || *p == '-')
+			*p = '_';
+}
+
+static int make_gen(const char *dir, const char *version,
+		    struct ts_pin_undo *u, const char **name)
+{
+	char ver[64];
+	int i;
+
+	version_name(version, ver, sizeof(ver));
+	for (i = 0; i < 100; i++) {
+		if (i)
+			snprintf(u->gen, sizeof(u->gen), "%s/%s-%d_%d", dir,
+				 ver, getpid(), i);
+		else
+			snprintf(u->gen, sizeof(u->gen), "%s/%s-%d", dir, ver,
+				 getpid());
+		if (!mkdir(u->gen, 0755)) {
+			chmod(u->gen, 0755);
+			*name = strrchr(u->gen, '/') + 1;
+			return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	ts_err("pin: %s: %s", u->gen, strerror(errno));
+	u->gen[0] = '\0';
+	return -1;
+}
+
+int ts_pin(const char *dir, const char *version, unsigned int mode)
+{
+	char target[PATH_MAX];
+	struct ts_pin_undo *u;
+	const char *gen;
+	unsigned int i;
+	int ret = -1;
+
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		ts_err("pin: %s", strerror(errno));
+		return -1;
+	}
+	if (prepare_dir(dir, u) || make_gen(dir, version, u, &gen) ||
+	    pin_files(u->gen, mode))
+		goto fail;
+	make_traversable(dir);
+	if (symlink_over(dir, TS_PIN_CURRENT, gen))
+		goto fail;
+	/*
+	 * From here the new set is current: only tidying is left.  A reader
+	 * that has just followed "current" to the old set gets a moment to
+	 * open its file before the old set goes.
+	 */
+	usleep(TS_PIN_GRACE_US);
+	remove_gens(dir, gen);
+	ret = 0;
+	for (i = 0; i < ARRAY_SIZE(ts_pin_files); i++) {
+		snprintf(target, sizeof(target), "%s/%s", TS_PIN_CURRENT,
+			 ts_pin_files[i]);
+		if (symlink_over(dir, ts_pin_files[i], target))
+			ret = -1;
+	}
+	free(u);
+	return ret;
+fail:
+	undo(u);
+	free(u);
+	return -1;
+}
+
+int ts_unpin(const char *dir)
+{
+	char path[PATH_MAX];
+	unsigned int i;
+
+	if (access(dir, F_OK) && errno == ENOENT)
+		return 0;
+	for (i = 0; i < ARRAY_SIZE(ts_pin_files); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, ts_pin_files[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, TS_PIN_CURRENT);
+	unlink(path);
+	remove_gens(dir, NULL);
+	snprintf(path, sizeof(path), "%s/%s", dir, ts_pin_files[0]);
+	if (!access(path, F_OK) || (errno != ENOENT && errno != ENOTDIR)) {
+		ts_err("unpin: %s: %s", path, access(path, F_OK) ?
+		       strerror(errno) : "still there");
+		return -1;
+	}
+	/* The directory goes if it is empty and no mount point. */
+	rmdir(dir);
+	return 0;
+}
+
+/*
+ * The version of the reader that made the pins at @dir, into @buf, from
+ * the name "current" points at; -1 (with the reason) if there are none.
+ */
+int ts_pin_version(const char *dir, char *buf, size_t len)
+{
+	char path[PATH_MAX], name[NAME_MAX + 1];
+	char *dash, *p;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, TS_PIN_CURRENT);
+	n = readlink(path, name, sizeof(name) - 1);
+	if (n < 0) {
+		ts_err("%s: no pins there (%s): tcpstates pin makes them",
+		       path, strerror(errno));
+		return -1;
+	}
+	name[n] = '\0';
+	dash = strrchr(name, '-');
+	if (!dash || !is_gen(name)) {
+		ts_err("%s: points at \"%s\", not pins of tcpstates", path,
+		       name);
+		return -1;
+	}
+	*dash = '\0';
+	for (p = name; *p; p++)
+		if (*p == '_')
+			*p = '.';
+	snprintf(buf, len, "%s", name);
+	return 0;
+}
+
+/*
+ * The mode a pin gets by default: 0444 where the kernel preempts a long
+ * walk (preempt=full or lazy, PREEMPT_RT), 0400 where it does not, since
+ * one read then holds its CPU for the whole walk (docs/pins.md).
+ */
+unsigned int ts_pin_default_mode(void)
+{
+	char buf[128] = "";
+	struct utsname u;
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/sched/preempt", "r");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+		if (strstr(buf, "(full)") || strstr(buf, "(lazy)"))
+			return 0444;
+		if (buf[0])
+			return 0400;
+	}
+	if (!uname(&u) && strstr(u.version, "PREEMPT_RT"))
+		return 0444;
+	return 0400;
+}
