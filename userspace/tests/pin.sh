@@ -15,6 +15,8 @@ PNS=tcpstates-t$$-pin
 PDIR=$(mktemp -d /tmp/tcpstates-pin.XXXXXX)
 chmod 0755 "$PDIR"
 PINS=$PDIR/pins
+# The lines of the pinned file that hold still at quiescence.
+PIN_COUNTS='^([A-Z]|total |netns |tw_count |max_tw_buckets )'
 
 pin_cleanup() {
 	# shellcheck disable=SC2046
@@ -91,6 +93,13 @@ else
 		"$2" --source netlink -j >"$1/nl.json"
 		TCPSTATES_PROC=$4/tcpstates "$2" --source module -j >"$1/pin.json"
 		"${@:5}" cat "$4/tcpstates" >"$1/nobody.out"
+		readers=
+		for i in $(seq 16); do
+			for j in 1 2 3 4 5; do cat "$4/tcpstates"; done \
+				>"$1/conc.$i" &
+			readers="$readers $!"
+		done
+		wait $readers
 		stat -L -c %i /proc/self/ns/net >"$1/inode"' \
 		_ "$T/pin1" "$BIN" "$HELPER" "$PINS" "${NOBODY[@]}"
 	check "pinned file: the module's grammar, line for line" \
@@ -107,6 +116,16 @@ else
 	check "pinned file: max_tw_buckets is the netns's sysctl" \
 		grep -qx "max_tw_buckets $(ip netns exec "$PNS" sysctl -n net.ipv4.tcp_max_tw_buckets)" \
 		"$T/pin1/pin.out"
+	# (listen_overflows and listen_drops grow as the SYN helpers retry.)
+	check "16 readers at once, 5 reads each: every read the same counts" \
+		bash -c "for i in \$(seq 16); do
+				c='$T/pin1/conc.'\$i
+				[ \"\$(wc -l <\$c)\" = 125 ] || exit 1
+				grep -E '$PIN_COUNTS' \$c | sort | uniq -c |
+					awk '\$1 != 5 { exit 1 }' || exit 1
+				diff <(grep -E '$PIN_COUNTS' '$T/pin1/pin.out' | sort) \
+				     <(grep -E '$PIN_COUNTS' \$c | sort -u) || exit 1
+			 done"
 	check "pinned file reads as uid 65534 (0444), the same counts" \
 		bash -c "diff <(grep -v ^scan_ '$T/pin1/pin.out') <(grep -v ^scan_ '$T/pin1/nobody.out')"
 	unshare -n cat "$PINS/tcpstates" >"$T/pin-other.out" 2>&1

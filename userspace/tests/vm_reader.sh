@@ -305,6 +305,29 @@ else
 	ip netns del "$NS-empty" 2>/dev/null
 	check "bpf in an empty netns: no sockets" \
 		grep -q '"total":{"ipv4":0,"ipv6":0,"total":0}' "$F.empty"
+
+	# tcpstates pin (docs/pins.md): the pinned file is the module's
+	# /proc/tcpstates line for line but the scan figures, in the netns
+	# that reads it.
+	pins=/tmp/$NS.pins
+	if "$TCPSTATES" pin --mode 0444 "$pins" 2>"$F.pinerr"; then
+		ok "tcpstates pin ($(uname -r))"
+		in_ns cat /proc/tcpstates | grep -v '^scan_' >"$F.modfile"
+		in_ns cat "$pins/tcpstates" | grep -v '^scan_' >"$F.pinfile"
+		if [ -s "$F.pinfile" ] &&
+		   diff "$F.modfile" "$F.pinfile" >"$F.diff"; then
+			ok "the pinned file is /proc/tcpstates but the scan figures"
+		else
+			nok "the pinned file is /proc/tcpstates but the scan figures" \
+			    "$(tr '\n' ' ' <"$F.diff")"
+		fi
+		"$TCPSTATES" unpin "$pins"
+		check "tcpstates unpin" test ! -e "$pins/tcpstates"
+	else
+		nok "tcpstates pin ($(uname -r))" "$(cat "$F.pinerr")"
+	fi
+	umount "$pins" 2>/dev/null
+	rmdir "$pins" 2>/dev/null
 fi
 
 # --check-tw: in the test netns, with the limit just above the count
