@@ -56,8 +56,11 @@ static const char * const ts_reasons[] = {
 	"the kernel refused the program: needs bpf_loop (5.17) and a task iterator filtered to one thread (6.1)",
 };
 
-/* Why the kernel refused: one line, for --source bpf, auto and pin. */
-const char *ts_bpf_reason(int ret)
+/*
+ * Why the kernel refused: one line, for --source bpf, auto and pin;
+ * @refused for a program the kernel cannot run, NULL for the walk's.
+ */
+const char *ts_bpf_reason(int ret, const char *refused)
 {
 	struct stat st;
 
@@ -73,7 +76,7 @@ const char *ts_bpf_reason(int ret)
 	case EOPNOTSUPP:
 	case ESRCH:
 	case ENOENT:
-		return ts_reasons[TS_NO_PROG];
+		return refused ?: ts_reasons[TS_NO_PROG];
 	default:
 		return strerror(-ret);
 	}
@@ -318,7 +321,7 @@ int ts_bpf_open(void)
 		ret = load_probe(&prog_fd);
 	}
 	if (ret) {
-		ts_err("bpf: load: %s", ts_bpf_reason(ret));
+		ts_err("bpf: load: %s", ts_bpf_reason(ret, NULL));
 		return -1;
 	}
 	if (getenv("TCPSTATES_BPF_DEBUG"))
@@ -331,7 +334,7 @@ int ts_bpf_open(void)
 		ts_io->stray_tries = strtoul(stray, NULL, 10);
 	ts_link = attach(prog_fd);
 	if (ts_link < 0) {
-		ts_err("bpf: attach: %s", ts_bpf_reason(-errno));
+		ts_err("bpf: attach: %s", ts_bpf_reason(-errno, NULL));
 		unload();
 		return -1;
 	}

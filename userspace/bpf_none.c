@@ -20,9 +20,10 @@ int ts_read_bpf(struct ts_sample *s)
 	return ts_bpf_open();
 }
 
-const char *ts_bpf_reason(int ret)
+const char *ts_bpf_reason(int ret, const char *refused)
 {
 	(void)ret;
+	(void)refused;
 	return "this tcpstates was built without the bpf source";
 }
 

@@ -41,6 +41,7 @@
 #define TS_PIN_CURRENT		"current"
 #define TS_PIN_MAX_MADE		16
 #define TS_PIN_GRACE_US		100000
+#define TS_PIN_REFUSED		"the kernel refused the program: a pin needs Linux 6.1 or later (an iterator of one cgroup, bpf_loop, task storage)"
 
 static const char * const ts_pin_files[] = { "tcpstates" };
 
@@ -256,16 +257,14 @@ static int pin_files(const char *gen, unsigned int mode)
 
 	ret = load(&prog_fd);
 	if (ret) {
-		ts_err("pin: load: %s", ts_bpf_reason(ret));
+		ts_err("pin: load: %s", ts_bpf_reason(ret, TS_PIN_REFUSED));
 		return -1;
 	}
 	link = attach(prog_fd);
 	ret = -errno;
 	close(prog_fd);
 	if (link < 0) {
-		ts_err("pin: attach: %s", ret == -EINVAL ?
-		       "the kernel has no cgroup iterator of one cgroup (6.1)" :
-		       ts_bpf_reason(ret));
+		ts_err("pin: attach: %s", ts_bpf_reason(ret, TS_PIN_REFUSED));
 		return -1;
 	}
 	ret = -1;

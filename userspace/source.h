@@ -53,7 +53,7 @@ int ts_dump_socks(unsigned int states, bool ports, struct ts_socks *ss);
 /* bpf.c */
 int ts_bpf_open(void);
 int ts_read_bpf(struct ts_sample *s);
-const char *ts_bpf_reason(int ret);
+const char *ts_bpf_reason(int ret, const char *refused);
 union bpf_iter_link_info;
 int ts_bpf_iter_link(int prog_fd, const union bpf_iter_link_info *info);
 

@@ -58,6 +58,12 @@ check() { # DESC CMD...
 rc_grep() { [ "$1" = "$2" ] && grep -q "$3" "$4"; }
 
 in_ns() { ip netns exec "$NS" "$@"; }
+# pin_refused RC: a pin that failed as $bpf_says says, in one line, and
+# left nothing at /tmp/$NS.pins
+pin_refused() {
+	rc_grep "$1" 1 "^tcpstates: pin: load: .*$bpf_says" "$F.pinerr" &&
+		[ "$(wc -l <"$F.pinerr")" = 1 ] && [ ! -e "/tmp/$NS.pins" ]
+}
 
 STATES="ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE
 CLOSE_WAIT LAST_ACK LISTEN CLOSING"
@@ -255,6 +261,9 @@ if [ -n "$bpf_why" ]; then
 	in_ns "$TCPSTATES" --source bpf -j >/dev/null 2>"$F.bpferr"
 	check "--source bpf where it cannot load: exit 1, one line: \"$bpf_says\"" \
 		rc_grep $? 1 "^tcpstates: bpf: load: .*$bpf_says" "$F.bpferr"
+	"$TCPSTATES" pin "/tmp/$NS.pins" >/dev/null 2>"$F.pinerr"
+	check "tcpstates pin where it cannot load: exit 1, one line: \"$bpf_says\", nothing left" \
+		pin_refused $?
 	in_ns env TCPSTATES_PROC=/nonexistent "$TCPSTATES" -j >"$F.auto" 2>&1
 	check "auto without the module and bpf: netlink" \
 		grep -q '"source":"netlink"' "$F.auto"
