@@ -347,6 +347,15 @@ int ts_pin(const char *dir, const char *version, unsigned int mode)
 	unsigned int i;
 	int ret = -1;
 
+	/*
+	 * Without BTF nothing can load, whatever else the kernel lacks (the
+	 * debug kernel has no bpffs either): name that first, as
+	 * --source bpf does, before anything is made.
+	 */
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		ts_err("pin: load: %s", ts_bpf_reason(-ENOENT, NULL));
+		return -1;
+	}
 	u = calloc(1, sizeof(*u));
 	if (!u) {
 		ts_err("pin: %s", strerror(errno));
