@@ -31,12 +31,17 @@ dir=$build/qemu
 suite=bookworm-backports
 pkgs="qemu-system-x86 qemu-system-common qemu-system-data seabios"
 
+# host_version: the machine's QEMU version (10.0.13), or nothing.
+host_version() {
+	qemu-system-x86_64 --version 2>/dev/null | head -n 1 |
+		grep -oE '[0-9]+\.[0-9][0-9.]*' | head -n 1
+}
+
 # host_new_enough: whether the machine's QEMU has the MTTCG fix (8.1+).
 host_new_enough() {
 	local v
 
-	v=$(qemu-system-x86_64 --version 2>/dev/null | head -n 1 |
-		grep -oE '[0-9]+\.[0-9]+' | head -n 1) || return 1
+	v=$(host_version)
 	[ -n "$v" ] && printf '8.1\n%s\n' "$v" | sort -C -V
 }
 
@@ -76,7 +81,7 @@ depends() {
 
 which_one() {
 	if host_new_enough; then
-		echo "the machine's own QEMU ($(qemu-system-x86_64 --version | head -n 1 | grep -oE '[0-9][0-9.]*' | head -n 1), 8.1 or newer: no MTTCG race)"
+		echo "the machine's own QEMU ($(host_version), 8.1 or newer: no MTTCG race)"
 	elif [ -f "$dir/.version" ]; then
 		echo "$suite's QEMU $(cat "$dir/.version") in build/qemu (the machine's is older than 8.1)"
 	else
