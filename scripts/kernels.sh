@@ -102,14 +102,14 @@ suite_newest() {
 	packages linux-image "$@" | tail -n 1
 }
 
-# series_newest REGEX SUITE...: the newest of each series (7.2, 7.3)
-# that has headers as well as an image (a suite can keep the images of
-# series whose headers it no longer carries).
+# series_newest REGEX SUITE...: "SERIES ABI" for the newest of each series
+# (7.2, 7.3) that has headers as well as an image (a suite can keep the
+# images of series whose headers it no longer carries).
 series_newest() {
 	comm -12 <(packages linux-image "$@" | sort) <(packages linux-headers "$@" | sort) |
 		sort -V | awk '{ s = $0; sub(/^linux-image-/, "", s)
-		match(s, /^[0-9]+\.[0-9]+/); newest[substr(s, 1, RLENGTH)] = $0 }
-		END { for (k in newest) print newest[k] }' | sort -V
+		match(s, /^[0-9]+\.[0-9]+/); newest[substr(s, 1, RLENGTH)] = s }
+		END { for (k in newest) print k, newest[k] }' | sort -V
 }
 
 resolve() {
@@ -128,10 +128,7 @@ resolve() {
 			echo "kernels.sh: no linux-image package in trixie-backports (apt-get update?)" >&2
 			return 1
 		fi
-		for pkg in $pkg; do
-			pkg=${pkg#linux-image-}
-			echo "trixie-backports-$(echo "$pkg" | grep -oE '^[0-9]+\.[0-9]+') $pkg trixie"
-		done
+		echo "$pkg" | awk '{ print "trixie-backports-" $1, $2, "trixie" }'
 		return ;;
 	sid)	pkg=$(suite_newest "$AMD64" sid); tc=sid ;;
 	next)	pkg=$(suite_newest "$AMD64" experimental); tc=sid ;;
