@@ -10,19 +10,8 @@
 # check failed.  Needs root (else it skips); about 2 to 3 minutes.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-n=0
-failed=0
-# tap DESC [WHY]: one TAP line, "not ok" with WHY as comments if WHY is set
-tap() {
-	n=$((n + 1))
-	if [ -z "${2:-}" ]; then
-		echo "ok $n - $1"
-		return
-	fi
-	failed=$((failed + 1))
-	echo "not ok $n - $1"
-	printf '%s\n' "$2" | sed 's/^/# /'
-}
+# shellcheck source=tap-lib.sh
+. "$root/scripts/tap-lib.sh"
 
 echo "TAP version 13"
 if [ "$(id -u)" != 0 ]; then
@@ -36,15 +25,16 @@ tree=$parent/tcpstates
 start=$(date +%s)
 
 if ! git clone -q --no-hardlinks "$root" "$tree" 2>"$parent/clone.err"; then
-	tap "clone of HEAD under a 0700 directory" "$(cat "$parent/clone.err")"
+	result 1 "clone of HEAD under a 0700 directory"
+	sed 's/^/# /' "$parent/clone.err"
 	echo "1..$n"
 	exit 1
 fi
-tap "clone of HEAD ($(git -C "$tree" rev-parse --short HEAD)) under a 0700 directory"
+result 0 "clone of HEAD ($(git -C "$tree" rev-parse --short HEAD)) under a 0700 directory"
 why=
 setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$tree" \
 	2>/dev/null && why="$parent is not 0700"
-tap "uid 65534 cannot enter the clone" "$why"
+result_why "uid 65534 cannot enter the clone" "$why"
 
 make -C "$tree/userspace" test >"$parent/test.out" 2>&1
 rc=$?
@@ -53,9 +43,9 @@ notok=$(grep '^not ok ' "$parent/test.out")
 why=
 [ $rc -eq 0 ] && [ -z "$notok" ] ||
 	why="exit $rc: ${notok:-$(tail -20 "$parent/test.out")}"
-tap "make -C userspace test from there: $passed passed" "$why"
+result_why "make -C userspace test from there: $passed passed" "$why"
 # The copies must make them run, not skip.
-tap "no test that drops privileges skipped" \
+result_why "no test that drops privileges skipped" \
 	"$(grep '# SKIP .*uid 65534' "$parent/test.out")"
 echo "# check-0700: $(($(date +%s) - start)) s"
 echo "1..$n"
