@@ -4,8 +4,8 @@
 # build-module.sh ABI OUTDIR [MAKEFLAGS...]: build tcpstates.ko against the
 # headers of kernel ABI with that kernel's toolchain (scripts/kernel-lib.sh:
 # this machine's gcc for its own Debian release's kernels and the debug
-# kernel, a chroot of the kernel's release for the others), in a copy of the sources under
-# OUTDIR (kbuild builds in the source tree; one copy per kernel keeps them
+# kernel, a chroot of the kernel's release for the others), in a copy of
+# the sources under OUTDIR (kbuild builds in the source tree; one copy per kernel keeps them
 # apart).  OUTDIR must be under build/ for a chroot toolchain, which sees
 # build/ at the same path.
 set -euo pipefail

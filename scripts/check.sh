@@ -10,8 +10,8 @@
 # results as planned (selftests/run-guest.sh), counted here from the TAP.
 #
 # CHECK_EXTRA_TAP="FILE..." adds those TAP files (checks run beside this
-# one) to the count.  CHECK_PAYLOAD_EXTRA=DIR copies DIR's files into every guest's payload,
-# and GUEST_TIMEOUT (seconds, default 900 + DURATION) bounds each guest:
+# one) to the count.  CHECK_PAYLOAD_EXTRA=DIR copies DIR's files into
+# every guest's payload, and GUEST_TIMEOUT (seconds, default 900 + DURATION) bounds each guest:
 # scripts/check-harness.sh uses both to prove the counting.
 set -uo pipefail
 
