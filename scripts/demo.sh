@@ -4,8 +4,8 @@
 # make demo: boot a Debian kernel (DEMO_KERNEL, default the 6.12 of the
 # host's own release: trixie's on Debian 13, bookworm's elsewhere, see
 # scripts/kernels.sh) under QEMU with tcpstates.ko loaded, open some
-# connections, and show what an operator sees: /proc/tcpstates, the reader's table, and a sysfs write
-# the sysctl agrees with.
+# connections, and show what an operator sees: /proc/tcpstates, the
+# reader's table, and a sysfs write the sysctl agrees with.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
