@@ -5,9 +5,9 @@
 # headers of kernel ABI with that kernel's toolchain (scripts/kernel-lib.sh:
 # this machine's gcc for its own Debian release's kernels and the debug
 # kernel, a chroot of the kernel's release for the others), in a copy of
-# the sources under OUTDIR (kbuild builds in the source tree; one copy per kernel keeps them
-# apart).  OUTDIR must be under build/ for a chroot toolchain, which sees
-# build/ at the same path.
+# the sources under OUTDIR (kbuild builds in the source tree; one copy
+# per kernel keeps them apart).  OUTDIR must be under build/ for a chroot
+# toolchain, which sees build/ at the same path.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
