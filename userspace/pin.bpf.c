@@ -2,20 +2,24 @@
 /*
  * The pinned file DIR/tcpstates: /proc/tcpstates without the module.
  *
- * "tcpstates pin" (pin.c) attaches this program as a cgroup iterator of
- * one element (the root cgroup, BPF_CGROUP_ITER_SELF_ONLY, 6.1) and pins
- * the link in bpffs, where any process that may open the file reads it
- * with cat.  Each open runs the program twice inside the reader's
- * read(2): once for the root cgroup, under cgroup_mutex, where it does
- * nothing, and once more with no cgroup, after cgroup_mutex is dropped,
- * where it walks the reader's netns (bpf_get_current_task_btf()'s
- * nsproxy->net_ns) with tcpstates_walk.bpf.h's walk, both tables whole
- * in that one run, and prints docs/interface.md's grammar of
- * /proc/tcpstates with bpf_seq_printf().
+ * "tcpstates pin" (pin.c) attaches this program as a task iterator and
+ * pins the link in bpffs, where any process that may open the file reads
+ * it with cat.  An open runs the program inside the reader's read(2) once
+ * per task of the reader's pid namespace, then once more with no task.
+ * The tasks are only the iterator's ticks: the kernel reschedules between
+ * two of them (bpf_seq_read(), BPF_ITER_RESCHED), so each task's call
+ * walks TS_PIN_CHUNK buckets at most of the reader's netns
+ * (bpf_get_current_task_btf()'s nsproxy->net_ns), the listener table
+ * first, then ehash, with tcpstates_walk.bpf.h's walk.  The last call
+ * walks what the ticks left (only a pid namespace of few tasks leaves
+ * any: docs/pins.md) and prints docs/interface.md's grammar of
+ * /proc/tcpstates with bpf_seq_printf().  Nothing is printed before it,
+ * so bpf_seq_read() runs the whole walk in one read(2) of one thread.
  *
  * Readers run at once, on any CPU and preempted anywhere: each thread
- * walks in a struct ts_walk of its own, in task storage, made at its
- * first read and freed with the thread.
+ * walks in a struct ts_pin_walk of its own, in task storage, made at its
+ * first read and freed with the thread; an open's first call (seq_num 0)
+ * starts it afresh.
  *
  * The TIME_WAIT count and limit come from the netns as the module reads
  * them; the four TcpExt counters are summed over the CPUs' copies of the
@@ -35,15 +39,25 @@
 
 #include "tcpstates_walk.bpf.h"
 
-/* bpf_loop() runs of TS_MAX_STEPS steps for one table, at most. */
+/* bpf_loop() runs of TS_MAX_STEPS steps for one range, at most. */
 #define TS_PIN_LOOPS		64
+/* Buckets one task's call walks at most, as the one-shot source's ranges. */
+#define TS_PIN_CHUNK		8192
+/* p->table once both tables are walked. */
+#define TS_PIN_DONE		2
 /* CPUs summed at most; bpf_per_cpu_ptr() ends the sum at nr_cpu_ids. */
 #define TS_PIN_CPUS		8192
 
-/* A reader's walk, and a pointer read back as a number. */
+/* A reader's walk, where it stands, and a pointer read back as a number. */
 struct ts_pin_walk {
 	struct ts_walk w;
 	__u64 addr;
+	__u64 seq;		/* the open whose walk this is */
+	__u64 ns;		/* time spent walking */
+	__u64 buckets;		/* of the tables walked whole */
+	__u32 table;		/* TS_BPF_LISTEN, TS_BPF_EHASH or TS_PIN_DONE */
+	__u32 next;		/* the table's first bucket not yet walked */
+	__u32 failed;
 };
 
 struct {
@@ -109,20 +123,55 @@ static long mib_add(__u32 cpu, void *data)
 	return 0;
 }
 
-/* One table of @net, whole, in this run; 0 if it was walked. */
-static __always_inline int walk_table(struct ts_walk *w, struct net *net,
-				      __u32 table, __u64 *buckets)
+/*
+ * Walk @limit buckets at most of @net from where @p stands, whole chains
+ * under this call's RCU read-side section; a range whose steps ran out
+ * inside a chain stops at its bucket, which the next call walks again.
+ */
+static __always_inline void advance(struct ts_pin_walk *p, struct net *net,
+				    __u32 limit)
 {
+	struct ts_walk *w = &p->w;
 	struct ts_loop l = { .w = w };
+	__u64 t0 = bpf_ktime_get_ns();
 	int k;
 
-	if (ts_walk_setup(w, net, table, 0, ~0U))
-		return -1;
+	if (p->table >= TS_PIN_DONE || p->failed)
+		return;
+	if (ts_walk_setup(w, net, p->table, p->next, limit)) {
+		p->failed = w->err;
+		if (!w->err) {
+			p->table++;
+			p->next = 0;
+		}
+		return;
+	}
 	for (k = 0; k < TS_PIN_LOOPS && w->slot < w->end && !w->err; k++)
 		bpf_loop(TS_MAX_STEPS, ts_walk_step, &l, 0);
 	ts_walk_finish(w);
-	*buckets += w->nr_slots;
-	return w->slot < w->end || w->err ? -1 : 0;
+	p->ns += bpf_ktime_get_ns() - t0;
+	if (w->err || w->slot == p->next) {
+		p->failed = w->err ? w->err : TS_BPF_EFAULT;
+		return;
+	}
+	p->next = w->slot;
+	if (p->next >= w->nr_slots) {
+		p->buckets += w->nr_slots;
+		p->table++;
+		p->next = 0;
+	}
+}
+
+/* An open's first call: a walk of its own, from the first bucket. */
+static __always_inline void start(struct ts_pin_walk *p, struct seq_file *seq)
+{
+	ts_walk_clear(&p->w);
+	p->seq = (__u64)seq;
+	p->ns = 0;
+	p->buckets = 0;
+	p->table = TS_BPF_LISTEN;
+	p->next = 0;
+	p->failed = 0;
 }
 
 #define TS_CELL(st, fam)	(w->counts[((st) * 2 + (fam)) & (TS_BPF_CELLS - 1)])
@@ -157,35 +206,12 @@ static __always_inline void print_states(struct seq_file *seq,
 	BPF_SEQ_PRINTF(seq, "total %llu %llu\n", v4, v6);
 }
 
-SEC("iter/cgroup")
-int tcpstates_pin(struct bpf_iter__cgroup *ctx)
+static __always_inline void print_file(struct seq_file *seq,
+				       struct ts_pin_walk *p, struct net *net)
 {
-	struct seq_file *seq = ctx->meta->seq;
-	struct ts_mibs m = {};
-	struct task_struct *task;
-	__u64 t0, buckets = 0;
-	struct ts_pin_walk *p;
-	struct ts_walk *w;
-	struct net *net;
+	struct ts_walk *w = &p->w;
+	struct ts_mibs m = { .p = p };
 
-	/* The root cgroup's call holds cgroup_mutex: walk in the next one. */
-	if (ctx->cgroup)
-		return 0;
-	task = bpf_get_current_task_btf();
-	net = BPF_CORE_READ(task, nsproxy, net_ns);
-	p = bpf_task_storage_get(&ts_walks, task, NULL,
-				 BPF_LOCAL_STORAGE_GET_F_CREATE);
-	/* No line at all: a reader takes an empty file for an error. */
-	if (!p || !net)
-		return 0;
-	w = &p->w;
-	t0 = bpf_ktime_get_ns();
-	ts_walk_clear(w);
-	if (walk_table(w, net, TS_BPF_LISTEN, &buckets) ||
-	    walk_table(w, net, TS_BPF_EHASH, &buckets))
-		return 0;
-	t0 = bpf_ktime_get_ns() - t0;
-	m.p = p;
 	m.base = (__u64)BPF_CORE_READ(net, mib.net_statistics);
 	bpf_probe_read_kernel(&m.pcpu, sizeof(m.pcpu),
 			      (void *)(addr_number(p, &ts_cpus) +
@@ -204,9 +230,40 @@ int tcpstates_pin(struct bpf_iter__cgroup *ctx)
 		       m.tw_overflow, m.listen_overflows);
 	BPF_SEQ_PRINTF(seq, "listen_drops %llu\nsyncookies_sent %llu\n",
 		       m.listen_drops, m.syncookies_sent);
-	BPF_SEQ_PRINTF(seq, "scan_buckets %llu\nscan_ns %llu\n", buckets, t0);
+	BPF_SEQ_PRINTF(seq, "scan_buckets %llu\nscan_ns %llu\n", p->buckets,
+		       p->ns);
 	BPF_SEQ_PRINTF(seq, "scan_restarts %llu\nscan_incomplete %llu\n",
 		       w->restarts, w->incomplete);
+}
+
+SEC("iter/task")
+int tcpstates_pin(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task;
+	struct ts_pin_walk *p;
+	struct net *net;
+
+	task = bpf_get_current_task_btf();
+	net = BPF_CORE_READ(task, nsproxy, net_ns);
+	p = bpf_task_storage_get(&ts_walks, task, NULL,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	/* No line at all: a reader takes an empty file for an error. */
+	if (!p || !net)
+		return 0;
+	if ((ctx->task && !ctx->meta->seq_num) || p->seq != (__u64)seq)
+		start(p, seq);
+	if (ctx->task) {
+		advance(p, net, TS_PIN_CHUNK);
+		return 0;
+	}
+	/* The ticks ran out first: the rest, in one stretch. */
+	advance(p, net, ~0U);
+	advance(p, net, ~0U);
+	advance(p, net, ~0U);
+	p->seq = 0;
+	if (p->table == TS_PIN_DONE && !p->failed)
+		print_file(seq, p, net);
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The pinned files: "tcpstates pin" loads pin.bpf.c, attaches it as a
- * cgroup iterator of one element and pins the link in bpffs, where cat
+ * task iterator and pins the link in bpffs, where cat
  * reads it with no module and no program load; "tcpstates unpin" removes
  * it.  docs/pins.md has the layout and why:
  *
@@ -41,7 +41,7 @@
 #define TS_PIN_CURRENT		"current"
 #define TS_PIN_MAX_MADE		16
 #define TS_PIN_GRACE_US		100000
-#define TS_PIN_REFUSED		"the kernel refused the program: a pin needs Linux 6.1 or later (an iterator of one cgroup, bpf_loop, task storage)"
+#define TS_PIN_REFUSED		"the kernel refused the program: a pin needs Linux 6.1 or later (bpf_loop, task storage, BTF)"
 
 static const char * const ts_pin_files[] = { "tcpstates" };
 
@@ -229,13 +229,15 @@ static int load(int *prog_fd)
 	return *prog_fd < 0 ? -errno : 0;
 }
 
-/* A cgroup iterator of one element, the root cgroup (6.1). */
+/*
+ * An iterator of every task of the reader's pid namespace: the ticks
+ * between which the kernel reschedules a long walk (pin.bpf.c).
+ */
 static int attach(int prog_fd)
 {
 	union bpf_iter_link_info info;
 
 	memset(&info, 0, sizeof(info));
-	info.cgroup.order = BPF_CGROUP_ITER_SELF_ONLY;
 	return ts_bpf_iter_link(prog_fd, &info);
 }
 
