@@ -68,7 +68,7 @@ static void print_help(void)
 	       "Count TCP sockets by state and address family.\n"
 	       "\n"
 	       "      --ports              by service port: in PORT, out PORT\n"
-	       "      --all-netns          every network namespace (module, root)\n"
+	       "      --all-netns          every network namespace (module or pins, root)\n"
 	       "      --top N              the N rows with most sockets (in -s states)\n"
 	       "      --processes          name the processes holding the sockets\n"
 	       "  -s, --state NAME[,NAME]  only these states (netstat or ss names)\n"
@@ -82,7 +82,7 @@ static void print_help(void)
 	       "  -c, --count COUNT        stop after COUNT samples\n"
 	       "  -n, --netns PATH|NAME    enter this network namespace first\n"
 	       "  -N, --netns-pid PID      enter the network namespace of PID\n"
-	       "      --source SRC         auto (default), module, bpf or netlink\n"
+	       "      --source SRC         auto (default), module, pin, bpf or netlink\n"
 	       "      --check-tw W[,C]     Nagios-style check of TIME_WAIT against\n"
 	       "                           W and C percent of the limit\n"
 	       "      --set KEY=VALUE      set max_tw_buckets or tw_reuse\n"
@@ -91,11 +91,13 @@ static void print_help(void)
 	       "\n"
 	       "Environment: TCPSTATES_PROC (default %s),\n"
 	       "TCPSTATES_PROC_ALL (%s), TCPSTATES_PROC_PORTS (%s),\n"
-	       "TCPSTATES_SYSFS (%s), TCPSTATES_PROCFS (%s).\n"
+	       "TCPSTATES_SYSFS (%s), TCPSTATES_PROCFS (%s),\n"
+	       "TCPSTATES_BPF_DIR (%s).\n"
 	       "Exit status: 0 ok, 1 error, 2 usage error; with --check-tw\n"
 	       "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (any error).\n",
 	       TS_MIN_WATCH, TS_PROC_DEFAULT, TS_PROC_ALL_DEFAULT,
-	       TS_PROC_PORTS_DEFAULT, TS_SYSFS_DEFAULT, TS_PROCFS_DEFAULT);
+	       TS_PROC_PORTS_DEFAULT, TS_SYSFS_DEFAULT, TS_PROCFS_DEFAULT,
+	       TS_PIN_DIR_DEFAULT);
 }
 
 /* Report a usage error and exit 2 (3 with --check-tw); never returns. */
@@ -174,7 +176,9 @@ static enum ts_source parse_source(const char *arg)
 		return TS_SRC_NETLINK;
 	if (!strcmp(arg, "bpf"))
 		return TS_SRC_BPF;
-	usage_err("--source: unknown source \"%s\" (auto, module, bpf, netlink)",
+	if (!strcmp(arg, "pin"))
+		return TS_SRC_PIN;
+	usage_err("--source: unknown source \"%s\" (auto, module, pin, bpf, netlink)",
 		  arg);
 	return TS_SRC_AUTO;
 }
@@ -408,15 +412,15 @@ static void check_mode(struct ts_opts *o)
 	if (o->mode == TS_MODE_ALL && o->netns)
 		usage_err("--all-netns reads every netns from the initial one; drop --netns");
 	if (o->mode == TS_MODE_ALL && o->source == TS_SRC_NETLINK)
-		usage_err("--all-netns needs the module (/proc/tcpstates_all); drop --source netlink");
+		usage_err("--all-netns needs the module (/proc/tcpstates_all) or the pins; drop --source netlink");
 	if (o->mode != TS_MODE_SAMPLE && o->source == TS_SRC_BPF)
-		usage_err("--source bpf counts states only; --ports and --all-netns need the module or netlink");
+		usage_err("--source bpf counts states only; --ports and --all-netns need the module or netlink (or the pins: --source pin)");
 	if (o->mode == TS_MODE_ALL && o->fams != TS_FAMS_ALL)
 		usage_err("--all-netns counts IPv4 and IPv6 together; drop -4/-6");
 	if (o->mode == TS_MODE_ALL && o->procs)
 		usage_err("--processes works with the per-state table and --ports, not --all-netns");
 	if (o->mode == TS_MODE_PORTS && o->fams != TS_FAMS_ALL &&
-	    o->source == TS_SRC_MODULE)
+	    (o->source == TS_SRC_MODULE || o->source == TS_SRC_PIN))
 		usage_err("the module's --ports rows count IPv4 and IPv6 together; use --source netlink with -4/-6");
 	if (o->mode != TS_MODE_SAMPLE && o->fmt == TS_FMT_TABLE &&
 	    !o->filtered)

@@ -81,7 +81,7 @@ static int open_error(enum ts_mode mode, const char *path, int err)
 	if (err == ENOENT)
 		ts_err("module not loaded (no %s): insmod a tcpstates.ko that has it%s",
 		       path, mode == TS_MODE_PORTS ?
-		       ", or use --source netlink" : "");
+		       ", or use --source netlink" : ", or tcpstates pin");
 	else if (err == EBUSY)
 		ts_churn("%s: busy: other readers' snapshots fill the module's budget; try again",
 			 path);

@@ -80,6 +80,8 @@ const char *ts_source_name(enum ts_source src)
 		return "netlink";
 	case TS_SRC_BPF:
 		return "bpf";
+	case TS_SRC_PIN:
+		return "pin";
 	default:
 		return "module";
 	}

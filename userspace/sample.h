@@ -34,10 +34,11 @@ enum ts_source {
 	TS_SRC_MODULE,
 	TS_SRC_NETLINK,
 	TS_SRC_BPF,
+	TS_SRC_PIN,			/* the pinned files, no program load */
 };
 
 struct ts_sample {
-	enum ts_source source;		/* module, netlink or bpf, never auto */
+	enum ts_source source;		/* any but auto */
 	unsigned long long netns;	/* inode of the network namespace */
 	unsigned long long sockets[TCPSTATES_NR_STATES][TCPSTATES_NR_FAMILIES];
 	unsigned long long total[TCPSTATES_NR_FAMILIES];

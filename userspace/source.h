@@ -4,7 +4,7 @@
  * module's files (module.c, and tunables.c for its sysfs), its walk run
  * as a BPF program (bpf.c or bpf_none.c, tcpstates.bpf.c) and sock_diag
  * netlink (netlink.c), each filling the sample model; the same walk pinned
- * in bpffs (pin.c, pin.bpf.c).
+ * in bpffs (pin.c, pin.bpf.c), whose files read as the module's (pinread.c).
  * May call: the model layer (sample.h, err.h), libc, the kernel.
  */
 #ifndef TS_SOURCE_H
@@ -40,6 +40,12 @@ struct ts_socks {
 int ts_read_file(const char *path, char **bufp, size_t *lenp);
 int ts_read_module(const char *path, struct ts_sample *s);
 int ts_read_table(enum ts_mode mode, const char *path, struct ts_table *t);
+
+/* pinread.c: the pinned files read as the module's, @reader our version */
+bool ts_pin_has(const char *dir, enum ts_mode mode);
+int ts_read_pin(const char *dir, const char *reader, struct ts_sample *s);
+int ts_read_pin_table(enum ts_mode mode, const char *dir, const char *reader,
+		      struct ts_table *t);
 
 /* tunables.c */
 int ts_set_tunable(const char *dir, const char *key, const char *val);

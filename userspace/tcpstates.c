@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcpstates: count TCP sockets per state and address family, from the
- * tcpstates module's /proc/tcpstates, from the module's walk run as a BPF
- * program or from sock_diag netlink, and manage the module's TIME_WAIT
- * tunables.  --all-netns and --ports print the module's per-namespace
- * and per-port tables.
+ * tcpstates module's /proc/tcpstates, from the same files pinned in bpffs,
+ * from the module's walk run as a BPF program or from sock_diag netlink,
+ * and manage the module's TIME_WAIT tunables.  --all-netns and --ports
+ * print the module's per-namespace and per-port tables.
  *
  * Exit status: 0 ok, 1 runtime error (a write error on stdout too),
  * 2 usage error.  --check-tw is a monitoring plugin instead: 0 OK,
@@ -73,12 +73,19 @@ static const char *proc_path(void)
 	return env_path("TCPSTATES_PROC", TS_PROC_DEFAULT);
 }
 
+static const char *pin_dir(void)
+{
+	return env_path("TCPSTATES_BPF_DIR", TS_PIN_DIR_DEFAULT);
+}
+
 static int take_sample(const struct ts_opts *o, struct ts_sample *s)
 {
 	int ret;
 
 	if (o->source == TS_SRC_MODULE)
 		ret = ts_read_module(proc_path(), s);
+	else if (o->source == TS_SRC_PIN)
+		ret = ts_read_pin(pin_dir(), TS_VERSION, s);
 	else if (o->source == TS_SRC_BPF)
 		ret = ts_read_bpf(s);
 	else
@@ -88,9 +95,10 @@ static int take_sample(const struct ts_opts *o, struct ts_sample *s)
 }
 
 /*
- * The module when it is loaded, else the bpf walk when this kernel loads
- * it (tried quietly; the program stays for the reads), else sock_diag.
- * TCPSTATES_NO_BPF=1 skips bpf.
+ * The module when it is loaded, else the pinned file when this user may
+ * read it (no load), else the bpf walk when this kernel loads it (tried
+ * quietly; the program stays for the reads), else sock_diag.
+ * TCPSTATES_NO_BPF=1 skips the load, not the pins.
  */
 static enum ts_source auto_source(void)
 {
@@ -99,6 +107,8 @@ static enum ts_source auto_source(void)
 
 	if (!access(proc_path(), F_OK))
 		return TS_SRC_MODULE;
+	if (ts_pin_has(pin_dir(), TS_MODE_SAMPLE))
+		return TS_SRC_PIN;
 	if (no_bpf && *no_bpf && strcmp(no_bpf, "0"))
 		return TS_SRC_NETLINK;
 	ts_err_quiet = true;
@@ -223,22 +233,39 @@ static int run_samples(const struct ts_opts *o)
 
 /* ---- --all-netns and --ports ---- */
 
+static const char *table_path(enum ts_mode mode)
+{
+	if (mode == TS_MODE_ALL)
+		return env_path("TCPSTATES_PROC_ALL", TS_PROC_ALL_DEFAULT);
+	return env_path("TCPSTATES_PROC_PORTS", TS_PROC_PORTS_DEFAULT);
+}
+
+/*
+ * The module's file, else the pinned one, else for --ports sock_diag (the
+ * only one that tells the families apart) and for --all-netns the
+ * module's, whose error says what is missing.
+ */
+static enum ts_source auto_table_source(const struct ts_opts *o)
+{
+	if (o->mode == TS_MODE_PORTS && o->fams != TS_FAMS_ALL)
+		return TS_SRC_NETLINK;
+	if (!access(table_path(o->mode), F_OK))
+		return TS_SRC_MODULE;
+	if (ts_pin_has(pin_dir(), o->mode))
+		return TS_SRC_PIN;
+	return o->mode == TS_MODE_ALL ? TS_SRC_MODULE : TS_SRC_NETLINK;
+}
+
 static int read_table(const struct ts_opts *o, struct ts_table *t)
 {
-	const char *ports = env_path("TCPSTATES_PROC_PORTS",
-				     TS_PROC_PORTS_DEFAULT);
 	int ret;
 
-	if (o->mode == TS_MODE_ALL)
-		ret = ts_read_table(TS_MODE_ALL,
-				    env_path("TCPSTATES_PROC_ALL",
-					     TS_PROC_ALL_DEFAULT), t);
-	else if (o->source == TS_SRC_NETLINK ||
-		 (o->source == TS_SRC_AUTO &&
-		  (o->fams != TS_FAMS_ALL || access(ports, F_OK))))
+	if (o->source == TS_SRC_PIN)
+		ret = ts_read_pin_table(o->mode, pin_dir(), TS_VERSION, t);
+	else if (o->source == TS_SRC_NETLINK)
 		ret = ts_read_ports_netlink(t, o->fams);
 	else
-		ret = ts_read_table(TS_MODE_PORTS, ports, t);
+		ret = ts_read_table(o->mode, table_path(o->mode), t);
 	if (!ret && o->mode == TS_MODE_ALL)
 		ts_find_owners(t, env_path("TCPSTATES_PROCFS",
 					   TS_PROCFS_DEFAULT));
@@ -318,11 +345,12 @@ int main(int argc, char **argv)
 	}
 	if (o.nsets)
 		return ts_finish(run_sets(&o));
-	if (o.mode != TS_MODE_SAMPLE)
-		return ts_finish(run_watch(&o, one_table, NULL));
 	/* Resolved once, so a watch never mixes sources. */
 	if (o.source == TS_SRC_AUTO)
-		o.source = auto_source();
+		o.source = o.mode == TS_MODE_SAMPLE ? auto_source() :
+			   auto_table_source(&o);
+	if (o.mode != TS_MODE_SAMPLE)
+		return ts_finish(run_watch(&o, one_table, NULL));
 	if (o.check)
 		return ts_finish(run_check(&o));
 	return ts_finish(run_samples(&o));

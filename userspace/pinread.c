@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpstates reader, sources layer: the pinned files of "tcpstates pin"
+ * (docs/pins.md), read as the module's.  DIR/tcpstates, DIR/tcpstates_ports
+ * and DIR/tcpstates_all print the grammars of the module's files of the
+ * same names, so the model's parsers read them, and a read loads nothing.
+ * What is told here is whose they are.  A pin of another format version
+ * is refused: the fix is one command (tcpstates pin), and this reader
+ * would otherwise take another grammar for its own.  A pin of another
+ * reader version only is named, once, and read: its grammar is this one.
+ * May call: module.c (ts_read_file), pin.c or bpf_none.c (ts_pin_version),
+ * the model layer, libc.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "source.h"
+
+/* One pinned file, read whole. */
+struct ts_pin_file {
+	const char *dir;
+	const char *reader;		/* this reader's version */
+	char path[PATH_MAX];
+	char *buf;
+	size_t len;
+};
+
+static bool ts_pin_named;		/* another version's pins: said once */
+
+static const char *pin_name(enum ts_mode mode)
+{
+	if (mode == TS_MODE_ALL)
+		return "tcpstates_all";
+	if (mode == TS_MODE_PORTS)
+		return "tcpstates_ports";
+	return "tcpstates";
+}
+
+/* DIR holds the file of @mode, and this user may read it. */
+bool ts_pin_has(const char *dir, enum ts_mode mode)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, pin_name(mode));
+	return !access(path, R_OK);
+}
+
+/* Who pinned: DIR/current says, quietly; "unknown" when it does not. */
+static void pin_version(const struct ts_pin_file *f, char *ver, size_t len)
+{
+	bool quiet = ts_err_quiet;
+
+	ts_err_quiet = true;
+	if (ts_pin_version(f->dir, ver, len))
+		snprintf(ver, len, "unknown");
+	ts_err_quiet = quiet;
+}
+
+static int open_error(const struct ts_pin_file *f, int err)
+{
+	if (err == ENOENT)
+		ts_err("%s: not pinned: run tcpstates pin, or use --source netlink",
+		       f->path);
+	else if (err == EACCES || err == EPERM)
+		ts_err("%s: permission denied: the pin's mode keeps it from this user (tcpstates pin --mode)",
+		       f->path);
+	else if (err == EAGAIN || err == EBUSY)
+		ts_churn("%s: %s: try again", f->path, strerror(err));
+	else
+		ts_err("%s: %s", f->path, strerror(err));
+	return -1;
+}
+
+/* The first line, "NAME FORMAT", must carry this reader's format. */
+static int check_format(const struct ts_pin_file *f)
+{
+	unsigned long long fmt;
+	char ver[64];
+
+	if (!f->len) {
+		ts_err("%s: empty: the pinned walk could not read the tables; use --source netlink",
+		       f->path);
+		return -1;
+	}
+	/* Not "NAME N": the parser names what is wrong with it. */
+	if (sscanf(f->buf, "%*[a-z_] %llu", &fmt) != 1 ||
+	    fmt == TCPSTATES_FORMAT_VERSION)
+		return 0;
+	pin_version(f, ver, sizeof(ver));
+	ts_err("%s: format %llu, this reader's is %d (pinned by tcpstates %s, this is tcpstates %s): run tcpstates pin again",
+	       f->path, fmt, TCPSTATES_FORMAT_VERSION, ver, f->reader);
+	return -1;
+}
+
+/* Pins of another reader version, read all the same: said once. */
+static void name_version(const struct ts_pin_file *f)
+{
+	char ver[64];
+
+	if (ts_pin_named)
+		return;
+	ts_pin_named = true;
+	pin_version(f, ver, sizeof(ver));
+	if (strcmp(ver, f->reader))
+		ts_err("%s: pinned by tcpstates %s, this is tcpstates %s: run tcpstates pin again (read all the same: same format)",
+		       f->dir, ver, f->reader);
+}
+
+/* Read DIR's file of @mode into @f, and check whose it is. */
+static int pin_read(struct ts_pin_file *f, enum ts_mode mode)
+{
+	int ret;
+
+	snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, pin_name(mode));
+	ret = ts_read_file(f->path, &f->buf, &f->len);
+	if (ret)
+		return open_error(f, -ret);
+	if (check_format(f)) {
+		free(f->buf);
+		return -1;
+	}
+	name_version(f);
+	return 0;
+}
+
+int ts_read_pin(const char *dir, const char *reader, struct ts_sample *s)
+{
+	struct ts_pin_file f = { .dir = dir, .reader = reader };
+	int ret;
+
+	if (pin_read(&f, TS_MODE_SAMPLE))
+		return -1;
+	ret = ts_parse(f.buf, f.len, f.path, s);
+	free(f.buf);
+	s->source = TS_SRC_PIN;
+	return ret;
+}
+
+int ts_read_pin_table(enum ts_mode mode, const char *dir, const char *reader,
+		      struct ts_table *t)
+{
+	struct ts_pin_file f = { .dir = dir, .reader = reader };
+	int ret;
+
+	t->mode = mode;
+	if (pin_read(&f, mode))
+		return -1;
+	ret = ts_parse_table(f.buf, f.len, f.path, t);
+	free(f.buf);
+	t->source = TS_SRC_PIN;
+	return ret;
+}
