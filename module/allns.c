@@ -5,6 +5,7 @@
  * For the host's administrator only: it shows every container.
  */
 #include <linux/capability.h>
+#include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/hash.h>
 #include <linux/log2.h>
@@ -161,12 +162,20 @@ static int tcpstates_all_rows(const struct tcpstates_all *all,
 	struct tcpstates_ns_row *rows, *r;
 	unsigned int i, nr = 0;
 	struct net *net;
+	size_t bytes;
+	int err;
 
 	for (i = 0; i < (1U << all->bits); i++)
 		nr += all->nets[i] && tcpstates_all_wanted(all, i);
-	rows = kvcalloc(max(nr, 1U), sizeof(*rows), GFP_KERNEL_ACCOUNT);
-	if (!rows)
+	bytes = (size_t)max(nr, 1U) * sizeof(*rows);
+	err = tcpstates_snap_charge(s, bytes);
+	if (err)
+		return err;
+	rows = kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!rows) {
+		tcpstates_snap_uncharge(s, bytes);
 		return -ENOMEM;
+	}
 	r = rows;
 	for (i = 0; i < (1U << all->bits); i++) {
 		net = all->nets[i];
@@ -210,8 +219,8 @@ int tcpstates_all_open(struct inode *inode, struct file *file)
 	    !capable(CAP_NET_ADMIN))
 		return -EPERM;
 	s = tcpstates_snap_alloc();
-	if (!s)
-		return -ENOMEM;
+	if (IS_ERR(s))
+		return PTR_ERR(s);
 	s->show = tcpstates_all_show;
 	s->nr_head = 2;
 	err = tcpstates_all_build(s);

@@ -8,9 +8,11 @@
  * Anyone may open this file, as often as they like.  The walk's scratch
  * (which ports listen, and where each group's row is) is allocated once
  * at load and used by one builder at a time; a snapshot holds only the
- * groups found, charged to the opener and to the readers' budget.
+ * groups found, charged to the opener's memory cgroup and to its share of
+ * the readers' budget (snapshot.c).
  */
 #include <linux/bitmap.h>
+#include <linux/err.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -88,48 +90,47 @@ static int tcpstates_ports_rows(struct tcpstates_ports *p,
 	size_t bytes = (size_t)cap * sizeof(*p->rows);
 	int err;
 
-	err = tcpstates_snap_charge(bytes);
+	err = tcpstates_snap_charge(s, bytes);
 	if (err)
 		return err;
 	p->rows = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
 	if (!p->rows) {
-		tcpstates_snap_uncharge(bytes);
+		tcpstates_snap_uncharge(s, bytes);
 		return -ENOMEM;
 	}
 	s->rows = p->rows;
-	s->charged = bytes;
 	p->cap = cap;
 	p->nr = 0;
 	p->missing = 0;
 	return 0;
 }
 
-static void tcpstates_ports_drop(struct tcpstates_snap *s)
+static void tcpstates_ports_drop(struct tcpstates_ports *p,
+				 struct tcpstates_snap *s)
 {
 	kvfree(s->rows);
 	s->rows = NULL;
-	tcpstates_snap_uncharge(s->charged);
-	s->charged = 0;
+	tcpstates_snap_uncharge(s, (size_t)p->cap * sizeof(*p->rows));
 }
 
 /* Hold no more than the rows found when the room was much larger. */
 static void tcpstates_ports_compact(struct tcpstates_ports *p,
 				    struct tcpstates_snap *s)
 {
-	size_t bytes = (size_t)max(p->nr, 1U) * sizeof(*p->rows);
+	unsigned int cap = max(p->nr, 1U);
 	void *rows;
 
 	if (p->nr >= p->cap / 2)
 		return;
-	rows = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	rows = kvmalloc_array(cap, sizeof(*p->rows), GFP_KERNEL_ACCOUNT);
 	if (!rows)
 		return;
 	memcpy(rows, p->rows, (size_t)p->nr * sizeof(*p->rows));
 	kvfree(p->rows);
 	p->rows = rows;
 	s->rows = rows;
-	tcpstates_snap_uncharge(s->charged - bytes);
-	s->charged = bytes;
+	tcpstates_snap_uncharge(s, (size_t)(p->cap - cap) * sizeof(*p->rows));
+	p->cap = cap;
 }
 
 /*
@@ -160,7 +161,7 @@ static int tcpstates_ports_walk(struct tcpstates_ports *p,
 			s->nr_rows = p->nr;
 			return 0;
 		}
-		tcpstates_ports_drop(s);
+		tcpstates_ports_drop(p, s);
 	}
 	return -EAGAIN;
 }
@@ -192,8 +193,8 @@ int tcpstates_ports_open(struct inode *inode, struct file *file)
 	int err;
 
 	s = tcpstates_snap_alloc();
-	if (!s) {
-		err = -ENOMEM;
+	if (IS_ERR(s)) {
+		err = PTR_ERR(s);
 		goto err_net;
 	}
 	s->show = tcpstates_ports_show;

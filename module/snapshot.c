@@ -5,42 +5,186 @@
  * The aggregate cannot be produced a line at a time from the live tables,
  * so it is built once at open and read through real seq_operations: a
  * reader with a small buffer, or seq_file growing its buffer, never makes
- * the walk run again.  A snapshot holds memory for as long as its file is
- * open, so the ports snapshots, which anyone may open, draw on one
- * budget: past it an open fails with EBUSY instead of the kernel paying.
+ * the walk run again.
+ *
+ * A snapshot holds memory for as long as its file is open, and anyone may
+ * open _ports, so every snapshot draws on a budget: past it an open fails
+ * with EBUSY instead of the kernel paying.  The budget is shared out so
+ * that no one user can lock out another, and no number of users can lock
+ * out the administrator (docs/design.md):
+ *
+ *  - every snapshot together holds at most TCPSTATES_HELD_MAX;
+ *  - an opener without CAP_NET_ADMIN in the initial user namespace holds,
+ *    with every other snapshot of its real uid, at most TCPSTATES_USER_MAX,
+ *    and never the last TCPSTATES_HELD_RESERVE of the total, which is
+ *    kept for openers with that capability.
+ *
+ * A uid's share in use is an entry of a small hash, made at its first
+ * charge and freed when it holds nothing again.  Each entry's uid holds at
+ * least a page of the budget, so there are never more than the budget has
+ * pages.
  */
-#include <linux/atomic.h>
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/err.h>
 #include <linux/fs.h>
+#include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/user_namespace.h>
 
 #include "snapshot.h"
 #include "tcpstates.h"
 
-/* Room for one full ports snapshot (131072 groups) and many small ones. */
-#define TCPSTATES_HELD_MAX	SZ_8M
+/* Room for four full ports snapshots (131072 groups, 6.8 MB each). */
+#define TCPSTATES_HELD_MAX	SZ_32M
+/* Kept for CAP_NET_ADMIN: one full snapshot, whatever the others hold. */
+#define TCPSTATES_HELD_RESERVE	SZ_8M
+/* One uid without it: a full snapshot, and a third of what is not kept. */
+#define TCPSTATES_USER_MAX	SZ_8M
+/* Charged to every snapshot: the page seq_file allocates at a read. */
+#define TCPSTATES_SNAP_OVERHEAD	PAGE_SIZE
+#define TCPSTATES_USER_BITS	8
 
-static atomic_long_t tcpstates_held = ATOMIC_LONG_INIT(0);
+/* What the snapshots of one uid hold; exists only while @held is not 0. */
+struct tcpstates_user {
+	struct hlist_node node;
+	kuid_t uid;
+	size_t held;
+};
 
-int tcpstates_snap_charge(size_t bytes)
+static DEFINE_SPINLOCK(tcpstates_budget_lock);
+/* Under tcpstates_budget_lock: */
+static DEFINE_HASHTABLE(tcpstates_users, TCPSTATES_USER_BITS);
+static size_t tcpstates_held;
+
+/* Whether @bytes more fit under @limit, @held being in use: no overflow. */
+static bool tcpstates_fits(size_t held, size_t bytes, size_t limit)
 {
-	if (atomic_long_add_return(bytes, &tcpstates_held) > TCPSTATES_HELD_MAX) {
-		atomic_long_sub(bytes, &tcpstates_held);
-		return -EBUSY;
+	return held <= limit && bytes <= limit - held;
+}
+
+static struct tcpstates_user *tcpstates_user_find(kuid_t uid)
+{
+	struct tcpstates_user *u;
+
+	hash_for_each_possible(tcpstates_users, u, node, __kuid_val(uid))
+		if (uid_eq(u->uid, uid))
+			return u;
+	return NULL;
+}
+
+/*
+ * Under tcpstates_budget_lock.  An unprivileged snapshot without an entry
+ * comes with @spare, which becomes its uid's entry if the uid has none.
+ */
+static int tcpstates_budget_add(struct tcpstates_snap *s, size_t bytes,
+				struct tcpstates_user **spare)
+{
+	size_t limit = TCPSTATES_HELD_MAX;
+	struct tcpstates_user *u = NULL;
+
+	if (!s->privileged) {
+		limit -= TCPSTATES_HELD_RESERVE;
+		u = s->user ?: tcpstates_user_find(s->uid);
+		if (!tcpstates_fits(u ? u->held : 0, bytes, TCPSTATES_USER_MAX))
+			return -EBUSY;
 	}
+	if (!tcpstates_fits(tcpstates_held, bytes, limit))
+		return -EBUSY;
+	if (!s->privileged && !u) {
+		u = *spare;
+		*spare = NULL;
+		u->uid = s->uid;
+		hash_add(tcpstates_users, &u->node, __kuid_val(u->uid));
+	}
+	if (u) {
+		u->held += bytes;
+		s->user = u;
+	}
+	tcpstates_held += bytes;
+	s->charged += bytes;
 	return 0;
 }
 
-void tcpstates_snap_uncharge(size_t bytes)
+/* Hold @bytes more for @s, or fail with EBUSY (or ENOMEM) holding none. */
+int tcpstates_snap_charge(struct tcpstates_snap *s, size_t bytes)
 {
-	atomic_long_sub(bytes, &tcpstates_held);
+	struct tcpstates_user *spare = NULL;
+	int err;
+
+	if (!bytes)
+		return 0;
+	/* Allocated here, not under the lock; freed below if not needed. */
+	if (!s->privileged && !s->user) {
+		spare = kzalloc(sizeof(*spare), GFP_KERNEL_ACCOUNT);
+		if (!spare)
+			return -ENOMEM;
+	}
+	spin_lock(&tcpstates_budget_lock);
+	err = tcpstates_budget_add(s, bytes, &spare);
+	spin_unlock(&tcpstates_budget_lock);
+	kfree(spare);
+	return err;
 }
 
+void tcpstates_snap_uncharge(struct tcpstates_snap *s, size_t bytes)
+{
+	struct tcpstates_user *gone = NULL;
+
+	if (WARN_ON_ONCE(bytes > s->charged))
+		bytes = s->charged;
+	spin_lock(&tcpstates_budget_lock);
+	tcpstates_held -= bytes;
+	s->charged -= bytes;
+	if (s->user) {
+		s->user->held -= bytes;
+		/* Its snapshots hold nothing, @s included: drop the entry. */
+		if (!s->user->held) {
+			hash_del(&s->user->node);
+			gone = s->user;
+		}
+		if (!s->charged)
+			s->user = NULL;
+	}
+	spin_unlock(&tcpstates_budget_lock);
+	kfree(gone);
+}
+
+/* What every snapshot together holds (sysfs snapshot_bytes). */
+size_t tcpstates_snap_held(void)
+{
+	size_t held;
+
+	spin_lock(&tcpstates_budget_lock);
+	held = tcpstates_held;
+	spin_unlock(&tcpstates_budget_lock);
+	return held;
+}
+
+/*
+ * A snapshot for the current task, holding its overhead of the budget.
+ * Whether it may use the reserve is decided here, in the opener's context.
+ */
 struct tcpstates_snap *tcpstates_snap_alloc(void)
 {
-	return kzalloc(sizeof(struct tcpstates_snap), GFP_KERNEL_ACCOUNT);
+	struct tcpstates_snap *s;
+	int err;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	s->uid = current_uid();
+	s->privileged = ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN);
+	err = tcpstates_snap_charge(s, TCPSTATES_SNAP_OVERHEAD);
+	if (err) {
+		kfree(s);
+		return ERR_PTR(err);
+	}
+	return s;
 }
 
 void tcpstates_snap_free(struct tcpstates_snap *s)
@@ -48,7 +192,7 @@ void tcpstates_snap_free(struct tcpstates_snap *s)
 	if (!s)
 		return;
 	kvfree(s->rows);
-	tcpstates_snap_uncharge(s->charged);
+	tcpstates_snap_uncharge(s, s->charged);
 	kfree(s);
 }
 

@@ -2,7 +2,8 @@
 /*
  * /sys/kernel/tcpstates/: the TIME_WAIT sysctls of the caller's network
  * namespace, read and written in place.  The module keeps no copy, so
- * sysctl and these files always agree.
+ * sysctl and these files always agree.  Beside them, read-only, what the
+ * walks and the snapshots cost.
  *
  * sysfs itself is global; every read and write acts on the namespace of
  * the process doing it, with the permission check the sysctl has.
@@ -18,6 +19,7 @@
 #include <net/net_namespace.h>
 
 #include "compat.h"
+#include "snapshot.h"
 #include "tcpstates.h"
 
 /* Longer than any valid value with a newline; rejects padded numbers. */
@@ -139,11 +141,20 @@ static ssize_t scan_incomplete_show(struct kobject *kobj,
 			  atomic64_read(&tcpstates_stats.incomplete));
 }
 
+/* Bytes every open snapshot of _ports and _all holds of their budget. */
+static ssize_t snapshot_bytes_show(struct kobject *kobj,
+				   struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%zu\n", tcpstates_snap_held());
+}
+
 static struct kobj_attribute tcpstates_attr_scans = __ATTR_RO(scans);
 static struct kobj_attribute tcpstates_attr_scan_restarts =
 	__ATTR_RO(scan_restarts);
 static struct kobj_attribute tcpstates_attr_scan_incomplete =
 	__ATTR_RO(scan_incomplete);
+static struct kobj_attribute tcpstates_attr_snapshot_bytes =
+	__ATTR_RO(snapshot_bytes);
 
 /*
  * Named by string: tw_reuse and tw_count would expand as the macros of
@@ -170,6 +181,7 @@ static struct attribute *tcpstates_attrs[] = {
 	&tcpstates_attr_scans.attr,
 	&tcpstates_attr_scan_restarts.attr,
 	&tcpstates_attr_scan_incomplete.attr,
+	&tcpstates_attr_snapshot_bytes.attr,
 	NULL,
 };
 
