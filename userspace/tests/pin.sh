@@ -10,6 +10,10 @@
 # netns as that netns; pinning again swaps the set while readers loop,
 # a pin of another version is named, a pin that cannot be made leaves
 # nothing, and unpin removes it.  Skipped without root or kernel BTF.
+# The reader's side: auto reads the pins when there is no module (and
+# says "pin"), at TCPSTATES_BPF_DIR; a directory of files in the module's
+# grammars stands in for the pins for --ports, --all-netns, another reader
+# version (named, read) and another format (refused).
 
 PNS=tcpstates-t$$-pin
 PDIR=$(mktemp -d /tmp/tcpstates-pin.XXXXXX)
@@ -61,10 +65,100 @@ for k in ("netns", "states", "total", "time_wait"):
     assert p[k] == n[k], (k, p[k], n[k])' "$1"
 }
 
+# auto_pinned DIR: auto read the pins (JSON's source), loading nothing
+# (TCPSTATES_BPF_DEBUG would have named the walk it loaded)
+auto_pinned() {
+	json "$1/auto.json" 'd["source"] == "pin"' && [ ! -s "$1/auto.err" ]
+}
+
 # pin_keys FILE: the first word of each line, as the module prints them
 pin_keys() {
 	cut -d' ' -f1 "$1" | tr '\n' ' '
 }
+
+# fake_pins DIR VERSION: the module's recorded files as pins of VERSION
+fake_pins() {
+	mkdir -p "$1"
+	cp "$DATA/ok.txt" "$1/tcpstates"
+	cp "$DATA/ports_ok.txt" "$1/tcpstates_ports"
+	cp "$DATA/all_ok.txt" "$1/tcpstates_all"
+	ln -sfn "${2//./_}-1" "$1/current"
+}
+# nopin CMD...: CMD without the module's files, the pins at $FAKE
+nopin() {
+	TCPSTATES_PROC=$T/none TCPSTATES_PROC_PORTS=$T/none \
+		TCPSTATES_PROC_ALL=$T/none TCPSTATES_BPF_DIR=$FAKE "$@"
+}
+# as_golden GOLDEN: $T/out is GOLDEN, but the source named "pin"
+as_golden() {
+	diff -u <(sed '$s/^Source: module/Source: pin/' "$GOLDEN/$1") "$T/out"
+}
+quiet_golden() { as_golden "$1" && [ ! -s "$T/err" ]; }
+READER_VERSION=$("$BIN" -V | sed -n 's/^tcpstates \([^ ]*\) .*/\1/p')
+FAKE=$PDIR/fake
+fake_pins "$FAKE" "$READER_VERSION"
+export FAKE
+export -f nopin
+
+run 0 nopin "$BIN"
+check "auto without the module reads the pins, says pin, nothing on stderr" \
+	quiet_golden ok.table
+run 0 nopin "$BIN" -j
+check "pins: JSON says source pin" json "$T/out" 'd["source"] == "pin"'
+run 0 nopin "$BIN" -p
+check "pins: Prometheus says source=\"pin\"" \
+	grep -qx 'tcpstates_info{netns="4026531840",source="pin"} 1' "$T/out"
+check "TCPSTATES_BPF_DIR honoured: pins elsewhere are not read" \
+	bash -c "TCPSTATES_BPF_DIR='$T/none' TCPSTATES_NO_BPF=1 \
+		 TCPSTATES_PROC='$T/none' '$BIN' | grep -q '^Source: netlink'"
+expect_err "--source pin without pins: exit 1, one line" 1 \
+	"$T/none/tcpstates: not pinned: run tcpstates pin" \
+	env TCPSTATES_BPF_DIR="$T/none" "$BIN" --source pin
+run 0 nopin "$BIN" --ports
+check "--ports from the pins (auto without the module)" as_golden ports_ok.table
+run 0 nopin env TCPSTATES_PROCFS="$T/procfs" "$BIN" --all-netns
+check "--all-netns from the pins (auto without the module)" \
+	as_golden all_ok.table
+run 0 nopin "$BIN" --source pin --all-netns -j
+check "--all-netns --source pin: JSON says source pin" \
+	json "$T/out" 'd["source"] == "pin" and len(d["namespaces"]) == 4'
+expect_err "--ports -4 --source pin: the rows count both families" 2 \
+	"count IPv4 and IPv6 together" nopin "$BIN" --ports -4 --source pin
+
+fake_pins "$FAKE" 0.9
+run 0 nopin "$BIN" -w 0.1 -c 3
+check "pins of another version: read, named once with both versions and the fix" \
+	bash -c "[ \"\$(grep -c '^Source: pin' '$T/out')\" = 3 ] &&
+		 [ \"\$(wc -l <'$T/err')\" = 1 ] &&
+		 grep -q '^tcpstates: $FAKE: pinned by tcpstates 0.9, this is tcpstates $READER_VERSION: run tcpstates pin again' '$T/err'"
+cp "$DATA/future_v2.txt" "$FAKE/tcpstates"
+expect_err "pins of another format: refused, one line, exit 1" 1 \
+	"tcpstates: format 2, this reader's is 1 (pinned by tcpstates 0.9, this is tcpstates $READER_VERSION): run tcpstates pin again" \
+	nopin "$BIN"
+cp "$DATA/ports_future_v2.txt" "$FAKE/tcpstates_ports"
+expect_err "--ports from pins of another format: refused, exit 1" 1 \
+	"tcpstates_ports: format 2, this reader's is 1" nopin "$BIN" --ports
+expect_check "--check-tw on pins of another format: UNKNOWN" 3 \
+	"^TIME_WAIT UNKNOWN - .*format 2, this reader's is 1" \
+	nopin "$BIN" --check-tw 80
+: >"$FAKE/tcpstates"
+expect_err "an empty pinned file is an error" 1 \
+	"tcpstates: empty: the pinned walk could not read the tables" \
+	nopin "$BIN" --source pin
+fake_pins "$FAKE" "$READER_VERSION"
+chmod 0400 "$FAKE/tcpstates"
+if ! is_root; then
+	skip "pins of mode 0400 as uid 65534" "not root"
+elif why=$(nobody_ok); then
+	run 0 nopin "${NOBODY[@]}" env TCPSTATES_NO_BPF=1 "$NOBODY_BIN"
+	check "auto skips pins this user cannot read (0400, uid 65534)" \
+		grep -q '^Source: netlink' "$T/out"
+	expect_err "--source pin of a 0400 pin as uid 65534: permission denied" 1 \
+		"permission denied: the pin's mode" \
+		nopin "${NOBODY[@]}" "$NOBODY_BIN" --source pin
+else
+	skip "pins of mode 0400 as uid 65534" "$why"
+fi
 
 if ! is_root; then
 	skip "pinned file tests" "not root: pinning needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"
@@ -92,6 +186,8 @@ else
 		cat /proc/net/sockstat >"$1/sockstat"
 		"$2" --source netlink -j >"$1/nl.json"
 		TCPSTATES_PROC=$4/tcpstates "$2" --source module -j >"$1/pin.json"
+		TCPSTATES_PROC=$1/none TCPSTATES_BPF_DIR=$4 TCPSTATES_BPF_DEBUG=1 \
+			"$2" -j >"$1/auto.json" 2>"$1/auto.err"
 		"${@:5}" cat "$4/tcpstates" >"$1/nobody.out"
 		readers=
 		for i in $(seq 16); do
@@ -108,6 +204,15 @@ else
 		pin_vs_ss "$T/pin1"
 	check "pinned file, parsed as the module's, equals netlink family by family" \
 		pin_vs_netlink "$T/pin1"
+	check "auto without the module reads the pins: source pin, no load" \
+		auto_pinned "$T/pin1"
+	check "auto's pin read counts as the pinned file parsed as the module's" \
+		python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1] + "/pin.json"))
+a = json.load(open(sys.argv[1] + "/auto.json"))
+for k in ("netns", "states", "total", "time_wait"):
+    assert p[k] == a[k], (k, p[k], a[k])' "$T/pin1"
 	check "pinned file counts the reader's netns" \
 		grep -qx "netns $(cat "$T/pin1/inode")" "$T/pin1/pin.out"
 	check "pinned file: tw_count is sockstat's tw" \
@@ -161,6 +266,15 @@ else
 	check "pinning again over another version's pin" \
 		bash -c "'$BIN' pin --check '$PINS' && [ ! -e '$PINS/0_9-1' ] &&
 			 [ \"\$(wc -l <'$PINS/tcpstates')\" = 25 ]"
+	# the pinned set itself, renamed as another version's: read, named
+	mv -T "$PINS/$(readlink "$PINS/current")" "$PINS/0_9-2" &&
+		ln -s 0_9-2 "$PINS/next" && mv -T "$PINS/next" "$PINS/current"
+	run 0 env TCPSTATES_PROC="$T/none" TCPSTATES_BPF_DIR="$PINS" "$BIN"
+	check "auto on pins of another version: read, one line names both and the fix" \
+		bash -c "grep -q '^Source: pin' '$T/out' &&
+			 [ \"\$(wc -l <'$T/err')\" = 1 ] &&
+			 grep -q '^tcpstates: $PINS: pinned by tcpstates 0.9, this is tcpstates $READER_VERSION: run tcpstates pin again' '$T/err'"
+	run 0 "$BIN" pin --mode 0444 "$PINS"
 
 	# a pin that cannot be made: one line, exit 1, nothing left
 	mkdir "$PDIR/nobody" && chown 65534:65534 "$PDIR/nobody"

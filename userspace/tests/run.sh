@@ -26,6 +26,8 @@ NSB=tcpstates-t$$-b
 NE_PID=
 unset TCPSTATES_PROC TCPSTATES_SYSFS TCPSTATES_PROC_ALL TCPSTATES_PROC_PORTS \
 	TCPSTATES_PROCFS
+# No pins but the tests' own: the host's, if any, would serve auto.
+export TCPSTATES_BPF_DIR=$T/no-pins
 export TZ=UTC
 
 cleanup() {
