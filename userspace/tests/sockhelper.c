@@ -16,6 +16,12 @@
  *   and never closes them.  That leaves N CLOSE_WAIT sockets held by
  *   "leaky" (out PORT) and N orphaned FIN_WAIT2 (in PORT).  Prints
  *   "ready PID", PID being leaky's: kill it too.
+ *
+ * sockhelper latency MS
+ *   For MS milliseconds, sleep 1 ms at a time and print "max_us N": the
+ *   longest a wakeup came late, in microseconds.  Beside a reader on the
+ *   same CPU, it is the longest stretch the reader ran without a
+ *   scheduling point (vm_reader.sh, on a kernel that does not preempt).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -24,6 +30,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct sockaddr_storage addr;
@@ -130,6 +137,29 @@ static void leak(const char *ip, int port, int n)
 		pause();
 }
 
+static long long now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000LL + t.tv_nsec / 1000;
+}
+
+static int latency(int ms)
+{
+	struct timespec one = { .tv_nsec = 1000000 };
+	long long end = now_us() + ms * 1000LL, t, late, max = 0;
+
+	while ((t = now_us()) < end) {
+		nanosleep(&one, NULL);
+		late = now_us() - t - 1000;
+		if (late > max)
+			max = late;
+	}
+	printf("max_us %lld\n", max);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int port, nl, ne, ntw, ncw, i, lfd = -1, c, s;
@@ -137,10 +167,13 @@ int main(int argc, char **argv)
 
 	if (argc == 5 && !strcmp(argv[1], "leak"))
 		leak(argv[2], atoi(argv[3]), atoi(argv[4]));
+	if (argc == 3 && !strcmp(argv[1], "latency"))
+		return latency(atoi(argv[2]));
 
 	if (argc != 7) {
 		fprintf(stderr, "usage: sockhelper ADDR PORT LISTEN ESTAB TIME_WAIT CLOSE_WAIT\n"
-				"       sockhelper leak ADDR PORT N\n");
+				"       sockhelper leak ADDR PORT N\n"
+				"       sockhelper latency MS\n");
 		return 2;
 	}
 	port = atoi(argv[2]);

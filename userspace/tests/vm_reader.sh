@@ -58,6 +58,70 @@ check() { # DESC CMD...
 rc_grep() { [ "$1" = "$2" ] && grep -q "$3" "$4"; }
 
 in_ns() { ip netns exec "$NS" "$@"; }
+
+# preempt_mode: the kernel's preemption model (none, voluntary, full, lazy)
+preempt_mode() {
+	local f=/sys/kernel/debug/sched/preempt
+
+	[ -e "$f" ] || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	if [ -e "$f" ]; then
+		sed -n 's/.*(\([a-z]*\)).*/\1/p' "$f"
+	elif uname -v | grep -q PREEMPT_RT; then
+		echo full
+	else
+		echo voluntary
+	fi
+}
+
+# late_us CMD...: how late, at most, a sleeper on CPU 0 woke while CMD
+# ran in a loop there (sockhelper latency)
+late_us() {
+	local loop
+
+	taskset -c 0 sh -c 'while :; do "$@" >/dev/null; done' sh "$@" &
+	loop=$!
+	sleep 0.3
+	taskset -c 0 "$SOCKHELPER" latency 3000 | awk '{ print $2 }'
+	kill "$loop"
+	wait "$loop" 2>/dev/null
+}
+
+# pin_sched PINS: the pinned walk takes a scheduling point every 8192
+# buckets (pin.bpf.c), one per task of the reader's pid namespace, and
+# walks what the tasks left in one stretch.  A netns with a private ehash
+# of 4M buckets: read from this pid namespace, a sleeper beside the
+# reader wakes late by a chunk at most; read from a pid namespace of one
+# task, by the whole walk where the kernel does not preempt.
+pin_sched() {
+	local pins=$1 big=$NS-big old walk_us tick_us one_us mode
+
+	old=$(sysctl -n net.ipv4.tcp_child_ehash_entries)
+	sysctl -qw net.ipv4.tcp_child_ehash_entries=4194304
+	ip netns add "$big"
+	sysctl -qw net.ipv4.tcp_child_ehash_entries="$old"
+	ip netns exec "$big" cat "$pins/tcpstates" >"$F.big"
+	ip netns exec "$big" unshare -p -f cat "$pins/tcpstates" >"$F.big1"
+	check "pinned walk of a private ehash of 4M buckets: every bucket" \
+		awk '$1 == "scan_buckets" && $2 >= 4194304 { f = 1 } END { exit !f }' "$F.big"
+	check "read from a pid namespace of one task: the same file" \
+		cmp -s <(grep -v '^scan_' "$F.big") <(grep -v '^scan_' "$F.big1")
+	walk_us=$(awk '$1 == "scan_ns" { print int($2 / 1000) }' "$F.big")
+	tick_us=$(late_us ip netns exec "$big" cat "$pins/tcpstates")
+	one_us=$(late_us ip netns exec "$big" unshare -p -f cat "$pins/tcpstates")
+	ip netns del "$big"
+	echo "# walk ${walk_us} us; sleeper late by ${tick_us} us (chunks), ${one_us} us (one stretch)"
+	mode=$(preempt_mode)
+	case $mode in
+	none|voluntary)
+		check "one stretch ($mode preemption): the sleeper waits half the walk or more" \
+			[ "${one_us:-0}" -ge $((walk_us / 2)) ] ;;
+	*)
+		n=$((n + 1))
+		echo "ok $n - one stretch makes the sleeper wait # SKIP the kernel preempts ($mode)" ;;
+	esac
+	check "chunks of 8192 buckets: the sleeper waits under a quarter of the walk" \
+		[ "${tick_us:-999999999}" -lt $((walk_us / 4)) ]
+}
 # pin_refused RC: a pin that failed as $bpf_says says, in one line, and
 # left nothing at /tmp/$NS.pins
 pin_refused() {
@@ -330,6 +394,7 @@ else
 			nok "the pinned file is /proc/tcpstates but the scan figures" \
 			    "$(tr '\n' ' ' <"$F.diff")"
 		fi
+		pin_sched "$pins"
 		"$TCPSTATES" unpin "$pins"
 		check "tcpstates unpin" test ! -e "$pins/tcpstates"
 	else
