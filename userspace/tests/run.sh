@@ -831,13 +831,15 @@ else
 fi
 
 # ---- example systemd units, run as systemd would (no systemd here) ----
-# unit_cmd UNIT INSTANCE: its ExecStart= command line: lines joined, %i
-# and %% expanded, $$ made $, as systemd hands it to /bin/sh -c.
+# unit_cmd UNIT INSTANCE: its ExecStart= (or $UNIT_KEY=) command line:
+# lines joined, %i and %% expanded, $$ made $, as systemd hands it to
+# /bin/sh -c.
 unit_cmd() {
 	python3 - "$@" <<-'EOF'
-	import re, sys
+	import os, re, sys
 	text = open(sys.argv[1]).read().replace("\\\n", " ")
-	cmd = re.search(r"^ExecStart=(.*)$", text, re.M).group(1)
+	key = os.environ.get("UNIT_KEY", "ExecStart")
+	cmd = re.search(r"^" + key + "=(.*)$", text, re.M).group(1)
 	cmd = re.sub("%([i%])", lambda m: sys.argv[2] if m.group(1) == "i"
 		     else "%", cmd)
 	print(cmd.replace("$$", "$"))
@@ -878,8 +880,11 @@ check "units: the PID unit has CAP_SYS_ADMIN and CAP_SYS_PTRACE" \
 check "units: the netns units allow entering a network namespace" bash -c "
 	grep -qx 'RestrictNamespaces=net' '$UNITS/tcpstates-textfile-netns@.service' &&
 	grep -qx 'RestrictNamespaces=net' '$UNITS/tcpstates-textfile-pid@.service'"
+check "units: the pin unit has CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN" \
+	[ "$(unit_caps "$UNITS/tcpstates-pin.service")" = \
+	  -all,+bpf,+perfmon,+sys_admin ]
 check "units: write into Debian's textfile directory" bash -c "
-	for u in '$UNITS'/*.service; do
+	for u in '$UNITS'/tcpstates-textfile*.service; do
 		grep -qx 'Environment=TEXTFILE_DIR=/var/lib/prometheus/node-exporter' \"\$u\" &&
 		grep -qx 'ReadWritePaths=/var/lib/prometheus/node-exporter' \"\$u\" || exit 1
 	done"
@@ -930,6 +935,26 @@ if [ -n "$ns_ready" ] && command -v setpriv >/dev/null; then
 	check "pid@ unit without CAP_SYS_PTRACE: permission denied" \
 		grep -q "^tcpstates: --netns-pid $pid: /proc/$pid/ns/net: Permission denied" \
 		"$T/err"
+	# the pin unit, then the host unit reads its pins (no module here)
+	UPINS=$PUB/unit-pins
+	if [ -e /sys/kernel/btf/vmlinux ]; then
+		TCPSTATES_BPF_DIR=$UPINS as_unit "$UNITS/tcpstates-pin.service" "" \
+			"$T/tf"
+		check "pin unit, its capabilities: pins, this version" bash -c "
+			[ $rc = 0 ] && '$BIN' pin --check '$UPINS'"
+		TCPSTATES_BPF_DIR=$UPINS as_unit "$UNITS/tcpstates-textfile.service" \
+			"" "$T/tf"
+		check "host unit, no capability: reads the pins" bash -c "
+			[ $rc = 0 ] && grep -q '^tcpstates_info{netns=\"[0-9]*\",source=\"pin\"} 1\$' \
+				'$T/tf/tcpstates.prom'"
+		TCPSTATES_BPF_DIR=$UPINS UNIT_KEY=ExecStop as_unit \
+			"$UNITS/tcpstates-pin.service" "" "$T/tf"
+		check "pin unit's ExecStop unpins" \
+			bash -c "[ $rc = 0 ] && [ ! -e '$UPINS/tcpstates' ]"
+		mountpoint -q "$UPINS" && umount "$UPINS"
+	else
+		skip "pin unit" "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
+	fi
 	check "units: no temporary file left in the textfile directory" \
 		no_temp "$T/tf"
 else
