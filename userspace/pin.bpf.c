@@ -11,8 +11,10 @@
  * walks TS_PIN_CHUNK buckets at most of the reader's netns
  * (bpf_get_current_task_btf()'s nsproxy->net_ns), the listener table
  * first, then ehash, with tcpstates_walk.bpf.h's walk.  The last call
- * walks what the ticks left (only a pid namespace of few tasks leaves
- * any: docs/pins.md) and prints docs/interface.md's grammar of
+ * walks what the ticks left, ts_stretch_max buckets at most where the
+ * kernel does not preempt (a pid namespace of few tasks leaves more: its
+ * reader gets an empty file, not a CPU held for the whole walk; see
+ * docs/pins.md), and prints docs/interface.md's grammar of
  * /proc/tcpstates with bpf_seq_printf().  Nothing is printed before it,
  * so bpf_seq_read() runs the whole walk in one read(2) of one thread.
  *
@@ -47,6 +49,12 @@
 #define TS_PIN_DONE		2
 /* CPUs summed at most; bpf_per_cpu_ptr() ends the sum at nr_cpu_ids. */
 #define TS_PIN_CPUS		8192
+
+/*
+ * Buckets the last call may still walk in one stretch, set by pin.c: 0
+ * (no bound) where the kernel preempts.
+ */
+__u32 ts_stretch_max;
 
 /* A reader's walk, where it stands, and a pointer read back as a number. */
 struct ts_pin_walk {
@@ -243,6 +251,7 @@ int tcpstates_pin(struct bpf_iter__task *ctx)
 	struct task_struct *task;
 	struct ts_pin_walk *p;
 	struct net *net;
+	__u32 limit;
 
 	task = bpf_get_current_task_btf();
 	net = BPF_CORE_READ(task, nsproxy, net_ns);
@@ -257,10 +266,13 @@ int tcpstates_pin(struct bpf_iter__task *ctx)
 		advance(p, net, TS_PIN_CHUNK);
 		return 0;
 	}
-	/* The ticks ran out first: the rest, in one stretch. */
-	advance(p, net, ~0U);
-	advance(p, net, ~0U);
-	advance(p, net, ~0U);
+	/*
+	 * The ticks ran out first: the rest of the listener table, then of
+	 * ehash, ts_stretch_max buckets of each at most.
+	 */
+	limit = ts_stretch_max ? ts_stretch_max : ~0U;
+	advance(p, net, limit);
+	advance(p, net, limit);
 	p->seq = 0;
 	if (p->table == TS_PIN_DONE && !p->failed)
 		print_file(seq, p, net);

@@ -41,6 +41,11 @@
 #define TS_PIN_CURRENT		"current"
 #define TS_PIN_MAX_MADE		16
 #define TS_PIN_GRACE_US		100000
+/*
+ * Buckets a table the pinned walk's last call may walk in one stretch
+ * where the kernel does not preempt: 16 of its chunks (pin.bpf.c).
+ */
+#define TS_PIN_STRETCH		(16 * 8192)
 #define TS_PIN_REFUSED		"the kernel refused the program: a pin needs Linux 6.1 or later (bpf_loop, task storage, BTF)"
 
 static const char * const ts_pin_files[] = { "tcpstates" };
@@ -204,8 +209,34 @@ static void undo(struct ts_pin_undo *u)
 		rmdir(u->made[--u->nmade]);
 }
 
-/* The program, loaded: the plain-load walk, else the probe-read one. */
-static int load(int *prog_fd)
+/*
+ * Whether the kernel preempts a long walk: preempt=full or lazy, or
+ * PREEMPT_RT; else a read holds its CPU between two scheduling points.
+ */
+static bool preemptible(void)
+{
+	char buf[128] = "";
+	struct utsname u;
+	FILE *f;
+
+	f = fopen("/sys/kernel/debug/sched/preempt", "r");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+		if (strstr(buf, "(full)") || strstr(buf, "(lazy)"))
+			return true;
+		if (buf[0])
+			return false;
+	}
+	return !uname(&u) && strstr(u.version, "PREEMPT_RT");
+}
+
+/*
+ * The program, loaded: the plain-load walk, else the probe-read one, its
+ * last call bounded to @stretch buckets a table (0: no bound).
+ */
+static int load(int *prog_fd, unsigned int stretch)
 {
 	struct ts_pin_direct *direct;
 	struct ts_pin_probe *probe;
@@ -214,6 +245,7 @@ static int load(int *prog_fd)
 	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });
 	direct = ts_pin_direct__open_and_load();
 	if (direct) {
+		direct->bss->ts_stretch_max = stretch;
 		*prog_fd = dup(direct->progs.tcpstates_pin.prog_fd);
 		ts_pin_direct__destroy(direct);
 		return *prog_fd < 0 ? -errno : 0;
@@ -224,6 +256,7 @@ static int load(int *prog_fd)
 	probe = ts_pin_probe__open_and_load();
 	if (!probe)
 		return -errno;
+	probe->bss->ts_stretch_max = stretch;
 	*prog_fd = dup(probe->progs.tcpstates_pin.prog_fd);
 	ts_pin_probe__destroy(probe);
 	return *prog_fd < 0 ? -errno : 0;
@@ -257,7 +290,7 @@ static int pin_files(const char *gen, unsigned int mode)
 	char path[PATH_MAX];
 	int prog_fd = -1, link, ret;
 
-	ret = load(&prog_fd);
+	ret = load(&prog_fd, preemptible() ? 0 : TS_PIN_STRETCH);
 	if (ret) {
 		ts_err("pin: load: %s", ts_bpf_reason(ret, TS_PIN_REFUSED));
 		return -1;
@@ -449,27 +482,10 @@ int ts_pin_version(const char *dir, char *buf, size_t len)
 }
 
 /*
- * The mode a pin gets by default: 0444 where the kernel preempts a long
- * walk (preempt=full or lazy, PREEMPT_RT), 0400 where it does not, since
- * one read then holds its CPU for the whole walk (docs/pins.md).
+ * The mode a pin gets by default: 0444 on every kernel, since no read
+ * holds a CPU for more than a bounded stretch (docs/pins.md).
  */
 unsigned int ts_pin_default_mode(void)
 {
-	char buf[128] = "";
-	struct utsname u;
-	FILE *f;
-
-	f = fopen("/sys/kernel/debug/sched/preempt", "r");
-	if (f) {
-		if (!fgets(buf, sizeof(buf), f))
-			buf[0] = '\0';
-		fclose(f);
-		if (strstr(buf, "(full)") || strstr(buf, "(lazy)"))
-			return 0444;
-		if (buf[0])
-			return 0400;
-	}
-	if (!uname(&u) && strstr(u.version, "PREEMPT_RT"))
-		return 0444;
-	return 0400;
+	return 0444;
 }

@@ -22,8 +22,13 @@
  *   longest a wakeup came late, in microseconds.  Beside a reader on the
  *   same CPU, it is the longest stretch the reader ran without a
  *   scheduling point (vm_reader.sh, on a kernel that does not preempt).
+ *
+ * sockhelper threads N
+ *   Start N threads that sleep, print "ready" and wait to be killed: a
+ *   pid namespace of many tasks, for the pinned walk's ticks.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +165,30 @@ static int latency(int ms)
 	return 0;
 }
 
+static void *sleeper(void *arg)
+{
+	for (;;)
+		pause();
+	return arg;
+}
+
+static int threads(int n)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	int i;
+
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 65536);
+	for (i = 0; i < n; i++)
+		if (pthread_create(&t, &a, sleeper, NULL))
+			return 1;
+	printf("ready\n");
+	fflush(stdout);
+	sleeper(NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int port, nl, ne, ntw, ncw, i, lfd = -1, c, s;
@@ -169,11 +198,14 @@ int main(int argc, char **argv)
 		leak(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc == 3 && !strcmp(argv[1], "latency"))
 		return latency(atoi(argv[2]));
+	if (argc == 3 && !strcmp(argv[1], "threads"))
+		return threads(atoi(argv[2]));
 
 	if (argc != 7) {
 		fprintf(stderr, "usage: sockhelper ADDR PORT LISTEN ESTAB TIME_WAIT CLOSE_WAIT\n"
 				"       sockhelper leak ADDR PORT N\n"
-				"       sockhelper latency MS\n");
+				"       sockhelper latency MS\n"
+				"       sockhelper threads N\n");
 		return 2;
 	}
 	port = atoi(argv[2]);
