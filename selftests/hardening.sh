@@ -9,7 +9,9 @@
 #     the kernel no more than a few MB beyond what the same flood of a
 #     trivial /proc file costs;
 #   - one large read of _ports, _all or tcpstates walks the tables once,
-#     however small the reader's buffer.
+#     however small the reader's buffer;
+#   - one unprivileged uid holding every _ports snapshot its share of the
+#     budget allows locks out neither root nor another uid.
 source "$(dirname "$0")/lib.sh"
 require_root
 
@@ -256,6 +258,81 @@ check_walks() {
 	return $ret
 }
 
+# The holder: as many opens of _ports as the module allows, every one kept;
+# "held N" when refused, then the descriptors stay open until killed.
+BUDGET_HOLDER='
+n=0
+while exec {fd}</proc/tcpstates_ports; do
+	n=$((n + 1))
+done
+echo "held $n"
+exec sleep 3600'
+
+# ports_whole FILE: a whole _ports read of F: its three header lines and
+# the 600 listeners, one "in" row each.
+ports_whole() {
+	[ "$(head -n 1 "$1")" = "tcpstates_ports 1" ] &&
+		[ "$(sed -n 2p "$1")" = "netns $F_INUM" ] &&
+		[ "$(wc -l < "$1")" = 603 ] &&
+		[ "$(grep -c '^in ' "$1")" = 600 ]
+}
+
+# budget_read WHO FILE CMD...: read _ports in F as CMD says into FILE; it
+# must be whole and equal to the read made before the hold.
+budget_read() {
+	local who=$1 file=$2
+
+	shift 2
+	if ! ip netns exec "$F" "$@" cat /proc/tcpstates_ports > "$file" 2> "$file.err"; then
+		echo "# $who: $(head -n 1 "$file.err")"
+		return 1
+	fi
+	echo "# $who: $(wc -l < "$file") lines"
+	ports_whole "$file" && cmp -s "$BUDGET_DIR/base" "$file"
+}
+
+# budget_hold: start the holder as uid 65534 in F; true once it was
+# refused with EBUSY (not EMFILE, nor a crash), holding the share of one
+# uid (8 MB: docs/design.md) less at most one more snapshot of F.
+budget_hold() {
+	local out=$BUDGET_DIR/holder share=$((8 << 20)) held
+
+	(ulimit -n 65536
+	 exec ip netns exec "$F" $NOBODY bash -c "$BUDGET_HOLDER") > "$out" 2>&1 &
+	BUDGET_PID=$!
+	defer kill $BUDGET_PID
+	for _ in $(seq 600); do
+		grep -q '^held' "$out" && break
+		kill -0 $BUDGET_PID 2>/dev/null || break
+		sleep 0.5
+	done
+	echo "# holder (uid 65534): $(grep '^held' "$out") opens, then:" \
+		"$(grep -v '^held' "$out" | head -n 1)"
+	held=$(cat $SYSFS/snapshot_bytes 2>/dev/null)
+	echo "# snapshot_bytes while held: ${held:-none} (one uid's share: $share)"
+	grep -q '^held [1-9]' "$out" && grep -q 'Device or resource busy' "$out" &&
+		[ -n "$held" ] && [ "$held" -le $share ] &&
+		[ "$held" -gt $((share - 65536)) ]
+}
+
+# budget_release: the holder exits; the budget's use returns to 0 and
+# the holder's uid reads again.
+budget_release() {
+	local bytes
+
+	kill $BUDGET_PID
+	wait $BUDGET_PID 2>/dev/null
+	for _ in $(seq 25); do
+		bytes=$(cat $SYSFS/snapshot_bytes 2>/dev/null) ||
+			{ echo "# no $SYSFS/snapshot_bytes"; return 1; }
+		[ "$bytes" = 0 ] && break
+		sleep 0.2
+	done
+	echo "# snapshot_bytes after the holder closed: $bytes"
+	[ "$bytes" = 0 ] &&
+		budget_read "uid 65534 again" "$BUDGET_DIR/again" $NOBODY
+}
+
 # A small private ehash (6.1+) puts a walker on sockets most of the time,
 # where a freed and reused socket can mislead it; 5.10 uses the shared one.
 CHILD_EHASH=/proc/sys/net/ipv4/tcp_child_ehash_entries
@@ -280,6 +357,20 @@ wait_listen "$F" 600 || echo "# the 600 listeners did not come up"
 check_walks
 log_test $? "one read of any size walks the tables once (ports, all, tcpstates)"
 NOBODY="setpriv --reuid 65534 --regid 65534 --clear-groups --"
+OTHER="setpriv --reuid 65533 --regid 65533 --clear-groups --"
+F_INUM=$(ip netns exec "$F" readlink /proc/self/ns/net | tr -dc 0-9)
+BUDGET_DIR=$(mktemp -d)
+defer rm -rf "$BUDGET_DIR"
+ip netns exec "$F" cat /proc/tcpstates_ports > "$BUDGET_DIR/base"
+ports_whole "$BUDGET_DIR/base" || echo "# _ports of F before the hold is not whole"
+budget_hold
+log_test $? "uid 65534 holds _ports snapshots until EBUSY, at its 8 MB share of the budget"
+budget_read "root" "$BUDGET_DIR/root"
+log_test $? "while it holds them, a root reader reads _ports whole"
+budget_read "uid 65533" "$BUDGET_DIR/other" $OTHER
+log_test $? "while it holds them, another unprivileged uid reads _ports whole"
+budget_release
+log_test $? "once the holder closes them, the snapshot budget's use returns to 0"
 flood_cost /proc/tcpstates_ports ip netns exec "$F" $NOBODY
 log_test $? "$READERS unprivileged readers of /proc/tcpstates_ports: kernel memory bounded"
 hold_cost "$F" /proc/tcpstates_ports
