@@ -2,8 +2,8 @@
 # shellcheck shell=bash
 #
 # Sourced by the scripts that print TAP of their own (check-harness.sh,
-# dkms-check.sh, check-host.sh, check-0700.sh): numbered results, counted
-# in n and failed.
+# dkms-check.sh, check-host.sh): numbered results, counted in n and
+# failed.
 n=0
 failed=0
 

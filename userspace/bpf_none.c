@@ -41,15 +41,7 @@ int ts_unpin(const char *dir)
 	return ts_bpf_open();
 }
 
-int ts_pin_version(const char *dir, char *buf, size_t len)
-{
-	(void)dir;
-	(void)buf;
-	(void)len;
-	return ts_bpf_open();
-}
-
 unsigned int ts_pin_default_mode(void)
 {
-	return 0400;
+	return 0444;
 }

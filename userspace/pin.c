@@ -15,8 +15,8 @@
  * (dots as underscores: bpffs refuses names with a dot), so a reader can
  * tell pins of another version by readlink(DIR/current), unprivileged.
  *
- * Sources layer.  May call: bpf.c (ts_bpf_reason, ts_bpf_iter_link), the
- * model layer, libc and the kernel's bpf().
+ * Sources layer.  May call: bpf.c (ts_bpf_reason, ts_bpf_iter_link),
+ * pinread.c (ts_pin_is_gen), the model layer, libc and the kernel's bpf().
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -38,7 +38,6 @@
 #include "tcpstates_pin_direct.lskel.h"
 #include "tcpstates_pin_probe.lskel.h"
 
-#define TS_PIN_CURRENT		"current"
 #define TS_PIN_MAX_MADE		16
 #define TS_PIN_GRACE_US		100000
 /*
@@ -175,11 +174,6 @@ static void remove_gen(const char *gen)
 }
 
 /* A directory of pins: VERSION-PID, VERSION starting with a digit. */
-static bool is_gen(const char *name)
-{
-	return name[0] >= '0' && name[0] <= '9' && strchr(name, '-');
-}
-
 /* Every VERSION-PID directory in @dir but @keep (a name, or NULL). */
 static void remove_gens(const char *dir, const char *keep)
 {
@@ -191,7 +185,7 @@ static void remove_gens(const char *dir, const char *keep)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		if (!is_gen(de->d_name) || (keep && !strcmp(de->d_name, keep)))
+		if (!ts_pin_is_gen(de->d_name) || (keep && !strcmp(de->d_name, keep)))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		remove_gen(path);
@@ -446,38 +440,6 @@ int ts_unpin(const char *dir)
 	}
 	/* The directory goes if it is empty and no mount point. */
 	rmdir(dir);
-	return 0;
-}
-
-/*
- * The version of the reader that made the pins at @dir, into @buf, from
- * the name "current" points at; -1 (with the reason) if there are none.
- */
-int ts_pin_version(const char *dir, char *buf, size_t len)
-{
-	char path[PATH_MAX], name[NAME_MAX + 1];
-	char *dash, *p;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, TS_PIN_CURRENT);
-	n = readlink(path, name, sizeof(name) - 1);
-	if (n < 0) {
-		ts_err("%s: no pins there (%s): tcpstates pin makes them",
-		       path, strerror(errno));
-		return -1;
-	}
-	name[n] = '\0';
-	dash = strrchr(name, '-');
-	if (!dash || !is_gen(name)) {
-		ts_err("%s: points at \"%s\", not pins of tcpstates", path,
-		       name);
-		return -1;
-	}
-	*dash = '\0';
-	for (p = name; *p; p++)
-		if (*p == '_')
-			*p = '.';
-	snprintf(buf, len, "%s", name);
 	return 0;
 }
 

@@ -8,8 +8,9 @@
  * is refused: the fix is one command (tcpstates pin), and this reader
  * would otherwise take another grammar for its own.  A pin of another
  * reader version only is named, once, and read: its grammar is this one.
- * May call: module.c (ts_read_file), pin.c or bpf_none.c (ts_pin_version),
- * the model layer, libc.
+ * The version is the name of DIR/current, read here (not in pin.c) so
+ * that a reader built without BPF names it too.
+ * May call: module.c (ts_read_file), the model layer, libc.
  */
 #include <errno.h>
 #include <limits.h>
@@ -82,7 +83,7 @@ static int check_format(const struct ts_pin_file *f)
 	char ver[64];
 
 	if (!f->len) {
-		ts_err("%s: empty: the pinned walk could not read the tables; use --source netlink",
+		ts_err("%s: empty: the pinned walk did not finish (too few tasks in this pid namespace to pause between its chunks, or a table did not read: docs/pins.md); use --source netlink",
 		       f->path);
 		return -1;
 	}
@@ -153,4 +154,42 @@ int ts_read_pin_table(enum ts_mode mode, const char *dir, const char *reader,
 	free(f.buf);
 	t->source = TS_SRC_PIN;
 	return ret;
+}
+
+/* A name pin.c gives a set of pins: VERSION-PID, VERSION starting a digit. */
+bool ts_pin_is_gen(const char *name)
+{
+	return name[0] >= '0' && name[0] <= '9' && strchr(name, '-');
+}
+
+/*
+ * The version of the reader that made the pins at @dir, into @buf, from
+ * the name "current" points at; -1 (with the reason) if there are none.
+ */
+int ts_pin_version(const char *dir, char *buf, size_t len)
+{
+	char path[PATH_MAX], name[NAME_MAX + 1];
+	char *dash, *p;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, TS_PIN_CURRENT);
+	n = readlink(path, name, sizeof(name) - 1);
+	if (n < 0) {
+		ts_err("%s: no pins there (%s): tcpstates pin makes them",
+		       path, strerror(errno));
+		return -1;
+	}
+	name[n] = '\0';
+	dash = strrchr(name, '-');
+	if (!dash || !ts_pin_is_gen(name)) {
+		ts_err("%s: points at \"%s\", not pins of tcpstates", path,
+		       name);
+		return -1;
+	}
+	*dash = '\0';
+	for (p = name; *p; p++)
+		if (*p == '_')
+			*p = '.';
+	snprintf(buf, len, "%s", name);
+	return 0;
 }

@@ -42,6 +42,9 @@ int ts_read_module(const char *path, struct ts_sample *s);
 int ts_read_table(enum ts_mode mode, const char *path, struct ts_table *t);
 
 /* pinread.c: the pinned files read as the module's, @reader our version */
+#define TS_PIN_CURRENT		"current"
+bool ts_pin_is_gen(const char *name);
+int ts_pin_version(const char *dir, char *buf, size_t len);
 bool ts_pin_has(const char *dir, enum ts_mode mode);
 int ts_read_pin(const char *dir, const char *reader, struct ts_sample *s);
 int ts_read_pin_table(enum ts_mode mode, const char *dir, const char *reader,
@@ -67,7 +70,6 @@ int ts_bpf_iter_link(int prog_fd, const union bpf_iter_link_info *info);
 #define TS_PIN_DIR_DEFAULT	"/sys/fs/bpf/tcpstates"
 int ts_pin(const char *dir, const char *version, unsigned int mode);
 int ts_unpin(const char *dir);
-int ts_pin_version(const char *dir, char *buf, size_t len);
 unsigned int ts_pin_default_mode(void);
 
 #endif /* TS_SOURCE_H */
