@@ -16,7 +16,9 @@
 # commands are the guest's: tcpstates --source bpf (the reference: there
 # is no module here), --source netlink, ss, netstat and /proc/net/tcp with
 # awk, and the kernel's TCP iterator with a counting program
-# (itertcp.bpf.c), pinned once with bpftool and read with cat.
+# (itertcp.bpf.c), pinned once with bpftool and read with cat, and the
+# same walk as the bpf source pinned once with "tcpstates pin" (the pin
+# method, docs/pins.md), read with cat.
 #
 # -o RAW appends every record to RAW, each line prefixed "native", for the
 # report of scripts/bench.sh (report.awk); stdout gets a summary.  Exit
@@ -70,7 +72,9 @@ fail() {
 	skip "needs root (uid $(id -u)): a netns, TCP_REPAIR and BPF"
 
 tmp=$(mktemp -d)
+reader=$top/userspace/tcpstates
 pin=/sys/fs/bpf/tcpstates-bench-$$
+pins=/sys/fs/bpf/tcpstates-bench-pins-$$
 mounted=
 pg=
 # popgen runs in a session of its own: one signal to the group reaches its
@@ -88,6 +92,7 @@ cleanup() {
 		wait "$pg" 2>/dev/null || true
 	fi
 	rm -f "$pin"
+	[ ! -e "$pins" ] || "$reader" unpin "$pins" || true
 	[ -z "$mounted" ] || umount /sys/fs/bpf || true
 	rm -rf "$tmp"
 }
@@ -98,7 +103,6 @@ export TMPDIR=$tmp
 
 make -s -C "$top/userspace" tcpstates
 make -s -C "$here" popgen benchtime chase itertcp.bpf.o
-reader=$top/userspace/tcpstates
 why=$("$reader" --source bpf -H 2>&1 >/dev/null) ||
 	skip "tcpstates --source bpf: ${why:-failed}"
 
@@ -125,11 +129,12 @@ chmod +x "$tmp/bin/ip"
 export PATH=$tmp/bin:$PATH
 
 # The reference first: the checks compare every run with its counts.
-for m in bpf sock_diag ss+awk netstat+awk proc+awk iter/tcp; do
+for m in bpf pin sock_diag ss+awk netstat+awk proc+awk iter/tcp; do
 	line=$(awk -v m="$m" '$1 == m' "$here/methods")
 	[ -n "$line" ] || { echo "bpfbench: no method $m in methods" >&2; exit 1; }
 	printf '%s\n' "$line"
-done | sed "s|/sys/fs/bpf/tcpstates-itertcp|$pin|" >"$tmp/methods"
+done | sed -e "s|/sys/fs/bpf/tcpstates-itertcp|$pin|" \
+	-e "s|/sys/fs/bpf/tcpstates-pin|$pins|" >"$tmp/methods"
 
 bpftool=$(command -v bpftool || echo /usr/sbin/bpftool)
 if ! mountpoint -q /sys/fs/bpf; then
@@ -140,6 +145,10 @@ fi
 if ! "$bpftool" iter pin "$here/itertcp.bpf.o" "$pin" >"$tmp/err" 2>&1; then
 	fail iter/tcp "bpftool iter pin: $(tail -n 3 "$tmp/err" | tr '\n' ' ')"
 	awk '$1 != "iter/tcp"' "$tmp/methods" >"$tmp/m" && mv "$tmp/m" "$tmp/methods"
+fi
+if ! "$reader" pin "$pins" --mode 0444 >"$tmp/err" 2>&1; then
+	fail pin "tcpstates pin: $(tr '\n' ' ' <"$tmp/err")"
+	awk '$1 != "pin"' "$tmp/methods" >"$tmp/m" && mv "$tmp/m" "$tmp/methods"
 fi
 while read -r name _ cmd; do
 	rec "cmd $name $cmd"

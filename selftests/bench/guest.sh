@@ -70,6 +70,9 @@ grep -q '^[^ ]* /sys/fs/bpf bpf ' /proc/mounts ||
 if ! err=$(bpftool iter pin itertcp.bpf.o /sys/fs/bpf/tcpstates-itertcp 2>&1); then
 	drop iter/tcp "bpftool iter pin: $(printf '%s\n' "$err" | tail -n 3 | tr '\n' ' ')"
 fi
+if ! err=$(tcpstates pin /sys/fs/bpf/tcpstates-pin --mode 0444 2>&1); then
+	drop pin "tcpstates pin: $(printf '%s\n' "$err" | tr '\n' ' ')"
+fi
 if ! err=$(tcpstates --source bpf 2>&1 > /dev/null); then
 	drop bpf "tcpstates --source bpf: $(printf '%s\n' "$err" | tr '\n' ' ')"
 fi

@@ -267,6 +267,8 @@ END {
 		print "cost; the iter/tcp counter (`selftests/bench/itertcp.bpf.c`) was"
 		print "pinned once with `bpftool iter pin` before the sizes, so a run is one"
 		print "`cat`, and it walks the netns of the process that opens the pin."
+		print "`pin` is the bpf source's walk pinned once with `tcpstates pin`"
+		print "(issue 21, docs/pins.md): a run is one `cat` and loads nothing."
 		print "Their native figures are in the native lane below."
 
 		print ""
@@ -684,7 +686,8 @@ function native_section(    i, n, m, name, line, ref, c, per, floor, e) {
 	print "`RLIMIT_NOFILE` is " nmeta["nofile"] " and root cannot raise it here, so popgen spreads"
 	print "the sockets' fds over more workers. Every method ran " nmeta["runs"] " times, round"
 	print "robin; medians. The commands are those of the guest, with the host's"
-	print "`ss` and `netstat`, `awk` = " nmeta["awk"] "; the iter/tcp counter has its own pin."
+	print "`ss` and `netstat`, `awk` = " nmeta["awk"] "; the iter/tcp counter has its own pin,"
+	print "and `pin` is the bpf source's walk pinned once with `tcpstates pin`."
 	print "The lane took " nmeta["seconds"] " s."
 	if (nfails != "")
 		printf "\n**Not measured:**\n\n%s", nfails
