@@ -134,6 +134,45 @@ pin_sched() {
 			cmp -s <(grep -v '^scan_' "$F.big") <(grep -v '^scan_' "$F.big1") ;;
 	esac
 }
+# pin_readers PINS: the pinned file as its readers meet it: 16 at once,
+# uid 65534, another netns, and a pin made again while a reader loops.
+# $F.modfile holds the module's file for the test netns, scan lines cut.
+pin_readers() {
+	local pins=$1 i bad=0 loop
+
+	for i in $(seq 16); do
+		in_ns cat "$pins/tcpstates" >"$F.conc.$i" &
+	done
+	wait
+	for i in $(seq 16); do
+		grep -v '^scan_' "$F.conc.$i" | cmp -s - "$F.modfile" ||
+			bad=$((bad + 1))
+	done
+	check "16 readers at once: each the module's file but the scan figures" \
+		[ "$bad" = 0 ]
+	in_ns setpriv --reuid=65534 --regid=65534 --clear-groups \
+		cat "$pins/tcpstates" | grep -v '^scan_' >"$F.nobody"
+	check "uid 65534 reads the pin (0444): the module's file" \
+		cmp -s "$F.nobody" "$F.modfile"
+	ip netns add "$NS-other"
+	ip netns exec "$NS-other" cat "$pins/tcpstates" >"$F.other"
+	check "a reader in another netns: that netns, empty" \
+		grep -qx "netns $(ip netns exec "$NS-other" stat -L -c %i /proc/self/ns/net)" "$F.other"
+	check "a reader in another netns: no socket" grep -qx 'total 0 0' "$F.other"
+	ip netns del "$NS-other"
+	# shellcheck disable=SC2016
+	in_ns bash -c 'for i in $(seq 200); do
+		[ "$(wc -l <"$1/tcpstates")" = 25 ] || echo "read $i short"
+	done >"$2" 2>&1' _ "$pins" "$F.loop" &
+	loop=$!
+	"$TCPSTATES" pin --mode 0444 "$pins" 2>>"$F.pinerr" &&
+		"$TCPSTATES" pin --mode 0444 "$pins" 2>>"$F.pinerr"
+	check "pinning again twice while a reader loops: exit 0" [ $? = 0 ]
+	wait "$loop"
+	check "pinning again while a reader loops: 200 reads, every one whole" \
+		test ! -s "$F.loop"
+}
+
 # pin_refused RC: a pin that failed as $bpf_says says, in one line, and
 # left nothing at /tmp/$NS.pins
 pin_refused() {
@@ -406,6 +445,7 @@ else
 			nok "the pinned file is /proc/tcpstates but the scan figures" \
 			    "$(tr '\n' ' ' <"$F.diff")"
 		fi
+		pin_readers "$pins"
 		pin_sched "$pins"
 		"$TCPSTATES" unpin "$pins"
 		check "tcpstates unpin" test ! -e "$pins/tcpstates"
