@@ -112,6 +112,7 @@ pin_sched() {
 	sysctl -qw net.ipv4.tcp_child_ehash_entries="$old"
 	ip netns exec "$big" cat "$pins/tcpstates" >"$F.big"
 	ip netns exec "$big" unshare -p -f cat "$pins/tcpstates" >"$F.big1"
+	# shellcheck disable=SC2016 # awk's own fields
 	check "pinned walk of a private ehash of 16M buckets: every bucket" \
 		awk '$1 == "scan_buckets" && $2 >= 16777216 { f = 1 } END { exit !f }' "$F.big"
 	walk_us=$(awk '$1 == "scan_ns" { print int($2 / 1000) }' "$F.big")
