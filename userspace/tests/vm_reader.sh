@@ -73,17 +73,21 @@ preempt_mode() {
 	fi
 }
 
-# late_us CMD...: how late, at most, a sleeper on CPU 0 woke while CMD
-# ran in a loop there (sockhelper latency).  bash, not busybox's sh,
-# which would run its own ip.
+# late_us NETNS CMD...: how late, at most, a sleeper on CPU 0 woke while
+# CMD ran in a loop there, in NETNS (sockhelper latency).  One ip netns
+# exec, and bash, not busybox's sh, which would run its own applets: the
+# loop forks only CMD.
 late_us() {
-	local loop
+	local ns=$1 loop
 
-	taskset -c 0 bash -c 'while :; do "$@" >/dev/null 2>&1; done' bash "$@" &
+	shift
+	taskset -c 0 ip netns exec "$ns" \
+		bash -c 'while :; do "$@" >/dev/null 2>&1; done' bash "$@" &
 	loop=$!
 	sleep 0.3
 	taskset -c 0 "$SOCKHELPER" latency 3000 | awk '{ print $2 }'
-	kill "$loop"
+	# shellcheck disable=SC2046 # ip's pid, or the loop's if ip forked
+	kill "$loop" $(ip netns pids "$ns") 2>/dev/null
 	wait "$loop" 2>/dev/null
 }
 
@@ -116,8 +120,8 @@ pin_sched() {
 	check "pinned walk of a private ehash of 16M buckets: every bucket" \
 		awk '$1 == "scan_buckets" && $2 >= 16777216 { f = 1 } END { exit !f }' "$F.big"
 	walk_us=$(awk '$1 == "scan_ns" { print int($2 / 1000) }' "$F.big")
-	tick_us=$(late_us ip netns exec "$big" cat "$pins/tcpstates")
-	one_us=$(late_us ip netns exec "$big" unshare -p -f cat "$pins/tcpstates")
+	tick_us=$(late_us "$big" cat "$pins/tcpstates")
+	one_us=$(late_us "$big" unshare -p -f cat "$pins/tcpstates")
 	kill "$ticks"
 	ip netns del "$big"
 	echo "# walk ${walk_us:-?} us; a sleeper beside its reader late by ${tick_us:-?} us, by ${one_us:-?} us from a pid namespace of one task"
