@@ -144,12 +144,15 @@ pin_sched() {
 # uid 65534, another netns, and a pin made again while a reader loops.
 # $F.modfile holds the module's file for the test netns, scan lines cut.
 pin_readers() {
-	local pins=$1 i bad=0 loop
+	local pins=$1 i bad=0 loop pids=
 
 	for i in $(seq 16); do
 		in_ns cat "$pins/tcpstates" >"$F.conc.$i" &
+		pids="$pids $!"
 	done
-	wait
+	# Not a bare wait: the population's helpers run until the end.
+	# shellcheck disable=SC2086
+	wait $pids
 	for i in $(seq 16); do
 		grep -v '^scan_' "$F.conc.$i" | cmp -s - "$F.modfile" ||
 			bad=$((bad + 1))
