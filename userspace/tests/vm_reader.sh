@@ -76,19 +76,26 @@ preempt_mode() {
 # late_us NETNS CMD...: how late, at most, a sleeper on CPU 0 woke while
 # CMD ran in a loop there, in NETNS (sockhelper latency).  One ip netns
 # exec, and bash, not busybox's sh, which would run its own applets: the
-# loop forks only CMD.
+# loop forks only CMD.  The loop must have run: LATE_READS counts its
+# reads, at least one.
 late_us() {
-	local ns=$1 loop
+	local ns=$1 loop max
 
 	shift
-	taskset -c 0 ip netns exec "$ns" \
-		bash -c 'while :; do "$@" >/dev/null 2>&1; done' bash "$@" &
+	: >"$F.reads"
+	# A path: busybox's taskset would run its own ip applet for "ip".
+	# shellcheck disable=SC2016 # the loop's own variables
+	taskset -c 0 "$(type -P ip)" netns exec "$ns" \
+		bash -c 'f=$1; shift
+			 while :; do "$@" >/dev/null 2>&1 && printf . >>"$f"; done' \
+		bash "$F.reads" "$@" &
 	loop=$!
 	sleep 0.3
-	taskset -c 0 "$SOCKHELPER" latency 3000 | awk '{ print $2 }'
+	max=$(taskset -c 0 "$SOCKHELPER" latency 3000 | awk '{ print $2 }')
 	# shellcheck disable=SC2046 # ip's pid, or the loop's if ip forked
 	kill "$loop" $(ip netns pids "$ns") 2>/dev/null
 	wait "$loop" 2>/dev/null
+	echo "$max $(wc -c <"$F.reads")"
 }
 
 # pin_sched PINS BUCKETS: the pinned walk takes a scheduling point every
@@ -103,6 +110,7 @@ late_us() {
 # it preempts, the file is whole.
 pin_sched() {
 	local pins=$1 size=$2 big=$NS-big old walk_us tick_us one_us mode ticks
+	local tick_reads one_reads
 
 	"$SOCKHELPER" threads 2100 >"$F.threads" &
 	ticks=$!
@@ -121,11 +129,13 @@ pin_sched() {
 	check "pinned walk of a private ehash of $size buckets: every bucket" \
 		awk -v n="$size" '$1 == "scan_buckets" && $2 >= n { f = 1 } END { exit !f }' "$F.big"
 	walk_us=$(awk '$1 == "scan_ns" { print int($2 / 1000) }' "$F.big")
-	tick_us=$(late_us "$big" cat "$pins/tcpstates")
-	one_us=$(late_us "$big" unshare -p -f cat "$pins/tcpstates")
+	read -r tick_us tick_reads < <(late_us "$big" cat "$pins/tcpstates")
+	read -r one_us one_reads < <(late_us "$big" unshare -p -f cat "$pins/tcpstates")
 	kill "$ticks"
 	ip netns del "$big"
-	echo "# walk ${walk_us:-?} us; a sleeper beside its reader late by ${tick_us:-?} us, by ${one_us:-?} us from a pid namespace of one task"
+	echo "# walk ${walk_us:-?} us; a sleeper beside its reader late by ${tick_us:-?} us (${tick_reads:-?} reads), by ${one_us:-?} us from a pid namespace of one task (${one_reads:-?} reads)"
+	check "the latency loops read the pin (chunks, one task)" \
+		[ $((${tick_reads:-0} > 0 && ${one_reads:-0} > 0)) = 1 ]
 	check "chunks of 8192 buckets: the sleeper waits under a quarter of the walk" \
 		[ "${tick_us:-999999999}" -lt $((${walk_us:-0} / 4)) ]
 	mode=$(preempt_mode)
