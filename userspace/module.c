@@ -83,7 +83,7 @@ static int open_error(enum ts_mode mode, const char *path, int err)
 		       path, mode == TS_MODE_PORTS ?
 		       ", or use --source netlink" : ", or tcpstates pin");
 	else if (err == EBUSY)
-		ts_churn("%s: busy: open snapshots fill this user's share of the module's budget, or the whole; try again",
+		ts_churn("%s: busy: snapshots fill this user's share of the budget; try again",
 			 path);
 	else if (err == EAGAIN)
 		ts_churn("%s: namespaces came and went under the read; try again",
