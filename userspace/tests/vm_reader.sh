@@ -460,6 +460,9 @@ else
 	# /proc/tcpstates line for line but the scan figures, in the netns
 	# that reads it.
 	pins=/tmp/$NS.pins
+	# pin reads the preemption model from debugfs, as pin_sched does:
+	# mounted first (systemd mounts it on a host), both see the same.
+	preempt_mode >/dev/null
 	if "$TCPSTATES" pin --mode 0444 "$pins" 2>"$F.pinerr"; then
 		ok "tcpstates pin ($(uname -r))"
 		in_ns cat /proc/tcpstates | grep -v '^scan_' >"$F.modfile"
