@@ -35,12 +35,6 @@
 #include "tcpstates_direct.lskel.h"
 #include "tcpstates_probe.lskel.h"
 
-/*
- * Buckets per program run, one RCU read-side section: a 16M-bucket
- * private ehash takes 2048 runs, none of them long.
- */
-#define TS_BPF_BUCKETS		8192
-
 /* The kernel's own "not supported", which reaches userspace as is. */
 #define TS_ENOTSUPP		524
 

@@ -8,7 +8,7 @@
  * per task of the reader's pid namespace, then once more with no task.
  * The tasks are only the iterator's ticks: the kernel reschedules between
  * two of them (bpf_seq_read(), BPF_ITER_RESCHED), so each task's call
- * walks TS_PIN_CHUNK buckets at most of the reader's netns
+ * walks TS_BPF_BUCKETS buckets at most of the reader's netns
  * (bpf_get_current_task_btf()'s nsproxy->net_ns), the listener table
  * first, then ehash, with tcpstates_walk.bpf.h's walk.  The last call
  * walks what the ticks left, ts_stretch_max buckets at most where the
@@ -43,8 +43,6 @@
 
 /* bpf_loop() runs of TS_MAX_STEPS steps for one range, at most. */
 #define TS_PIN_LOOPS		64
-/* Buckets one task's call walks at most, as the one-shot source's ranges. */
-#define TS_PIN_CHUNK		8192
 /* p->table once both tables are walked. */
 #define TS_PIN_DONE		2
 /* CPUs summed at most; bpf_per_cpu_ptr() ends the sum at nr_cpu_ids. */
@@ -263,7 +261,7 @@ int tcpstates_pin(struct bpf_iter__task *ctx)
 	if ((ctx->task && !ctx->meta->seq_num) || p->seq != (__u64)seq)
 		start(p, seq);
 	if (ctx->task) {
-		advance(p, net, TS_PIN_CHUNK);
+		advance(p, net, TS_BPF_BUCKETS);
 		return 0;
 	}
 	/*

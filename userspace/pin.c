@@ -35,6 +35,7 @@
 #include <linux/magic.h>
 
 #include "source.h"
+#include "tcpstates_bpf.h"
 #include "tcpstates_pin_direct.lskel.h"
 #include "tcpstates_pin_probe.lskel.h"
 
@@ -44,7 +45,7 @@
  * Buckets a table the pinned walk's last call may walk in one stretch
  * where the kernel does not preempt: 16 of its chunks (pin.bpf.c).
  */
-#define TS_PIN_STRETCH		(16 * 8192)
+#define TS_PIN_STRETCH		(16 * TS_BPF_BUCKETS)
 #define TS_PIN_REFUSED		"the kernel refused the program: a pin needs Linux 6.1 or later (bpf_loop, task storage, BTF)"
 
 static const char * const ts_pin_files[] = { "tcpstates" };
@@ -173,7 +174,6 @@ static void remove_gen(const char *gen)
 	rmdir(gen);
 }
 
-/* A directory of pins: VERSION-PID, VERSION starting with a digit. */
 /* Every VERSION-PID directory in @dir but @keep (a name, or NULL). */
 static void remove_gens(const char *dir, const char *keep)
 {

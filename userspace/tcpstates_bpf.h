@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * What tcpstates.bpf.c and the reader's bpf.c share: the program's tables
- * and errors, and the layout of its counts.  Sources layer.
+ * What tcpstates.bpf.c and pin.bpf.c share with the reader's bpf.c and
+ * pin.c: the programs' tables, errors and ranges, and the layout of the
+ * counts.  Sources layer.
  * May call: nothing (constants and one struct).
  */
 #ifndef TCPSTATES_BPF_H
@@ -9,6 +10,14 @@
 
 #define TS_BPF_LISTEN		0	/* lhash2 */
 #define TS_BPF_EHASH		1
+
+/*
+ * Buckets one program run walks at most, one RCU read-side section
+ * between two scheduling points: a one-shot run (bpf.c; a 16M-bucket
+ * private ehash takes 2048 runs, none of them long), a pinned walk's
+ * call for one task (pin.bpf.c).
+ */
+#define TS_BPF_BUCKETS		8192
 
 /* counts[state * 2 + family]: 12 states by 2 families, a power of 2. */
 #define TS_BPF_CELLS		32
