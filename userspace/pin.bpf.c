@@ -39,6 +39,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 
+#define TS_WALK_GROUPS
 #include "tcpstates_walk.bpf.h"
 
 /* bpf_loop() runs of TS_MAX_STEPS steps for one range, at most. */
@@ -129,13 +130,24 @@ static long mib_add(__u32 cpu, void *data)
 	return 0;
 }
 
+/* bpf_loop()'s steps, as many as it takes, for a walk by group. */
+static long walk_chunk_groups(__u32 i, void *data)
+{
+	struct ts_walk *w = ((struct ts_loop *)data)->w;
+
+	if (w->slot >= w->end || w->err)
+		return 1;
+	bpf_loop(TS_MAX_STEPS, ts_walk_step_groups, data, 0);
+	return 0;
+}
+
 /*
  * Walk @limit buckets at most of @net from where @p stands, whole chains
  * under this call's RCU read-side section; a range whose steps ran out
  * inside a chain stops at its bucket, which the next call walks again.
  */
 static __always_inline void advance(struct ts_pin_walk *p, struct net *net,
-				    __u32 limit)
+				    __u32 limit, const bool groups)
 {
 	struct ts_walk *w = &p->w;
 	struct ts_loop l = { .w = w };
@@ -152,8 +164,11 @@ static __always_inline void advance(struct ts_pin_walk *p, struct net *net,
 		}
 		return;
 	}
-	for (k = 0; k < TS_PIN_LOOPS && w->slot < w->end && !w->err; k++)
-		bpf_loop(TS_MAX_STEPS, ts_walk_step, &l, 0);
+	if (groups)
+		bpf_loop(TS_PIN_LOOPS, walk_chunk_groups, &l, 0);
+	else
+		for (k = 0; k < TS_PIN_LOOPS && w->slot < w->end && !w->err; k++)
+			bpf_loop(TS_MAX_STEPS, ts_walk_step, &l, 0);
 	ts_walk_finish(w);
 	p->ns += bpf_ktime_get_ns() - t0;
 	if (w->err || w->slot == p->next) {
@@ -261,7 +276,7 @@ int tcpstates_pin(struct bpf_iter__task *ctx)
 	if ((ctx->task && !ctx->meta->seq_num) || p->seq != (__u64)seq)
 		start(p, seq);
 	if (ctx->task) {
-		advance(p, net, TS_BPF_BUCKETS);
+		advance(p, net, TS_BPF_BUCKETS, false);
 		return 0;
 	}
 	/*
@@ -269,11 +284,426 @@ int tcpstates_pin(struct bpf_iter__task *ctx)
 	 * ehash, ts_stretch_max buckets of each at most.
 	 */
 	limit = ts_stretch_max ? ts_stretch_max : ~0U;
-	advance(p, net, limit);
-	advance(p, net, limit);
+	advance(p, net, limit, false);
+	advance(p, net, limit, false);
 	p->seq = 0;
 	if (p->table == TS_PIN_DONE && !p->failed)
 		print_file(seq, p, net);
+	return 0;
+}
+
+/*
+ * DIR/tcpstates_ports: the same walk by service port (module/ports.c's
+ * groups: "in" a local port with a listener, the listener pass first,
+ * else "out" the remote port, 65536 on), into rows kept sorted by group
+ * in the reader's own struct ts_pin_ports, deleted once its file is
+ * read.  A netns of more groups than TS_PORT_ROWS takes more passes:
+ * each keeps the smallest groups above what the passes before printed
+ * (a full pass that meets a smaller group drops its largest: a group it
+ * drops has TS_PORT_ROWS smaller ones, so every row kept is whole).
+ *
+ * Rows are printed from the calls that follow a pass, TS_PRINT_BYTES at
+ * most a call (500 rows of counts below 10000), what the 32 KB seq_file
+ * buffer takes.  A call whose output does not fit beside what the calls
+ * before it printed in the same read(2) is thrown away and called again
+ * at the next read(2): it notices (a print that fails) and prints the
+ * same rows again.  Nothing is printed before the first pass ends; if the
+ * ticks run out after that, the file ends with "error incomplete" rather
+ * than short.  A reader needs about (buckets / 8192 + 1) tasks in its pid
+ * namespace for each pass, and one for each call's worth of rows.
+ */
+#define TS_NR_PORTS		65536
+#define TS_PORT_ROWS		512
+/*
+ * Bytes of rows a call prints at most: the seq_file buffer's 32 KB less
+ * the first three lines and the last.
+ */
+#define TS_PRINT_BYTES		(32768 - 512)
+#define TS_PORT_STATES		TS_TCP_CLOSING
+
+enum { TS_PORTS_WALK, TS_PORTS_PRINT, TS_PORTS_DONE };
+
+struct ts_port_row {
+	__u32 group;
+	__u32 cells[TS_PORT_STATES];	/* state - 1 */
+};
+
+/* A reader's _ports walk: the walk first, so that a ts_walk is one. */
+struct ts_pin_ports {
+	struct ts_pin_walk p;
+	__u64 listening[TS_NR_PORTS / 64];
+	__u32 floor;		/* groups below it were printed already */
+	__u32 nr;		/* rows */
+	__u32 more;		/* groups this pass had no room for */
+	__u32 printed;		/* rows of this pass printed */
+	__u32 hit;		/* the last key's row */
+	__u32 phase;
+	__u32 head;		/* the first three lines printed */
+	__u32 maxcell;		/* the largest count yet: how wide rows are */
+	struct ts_port_row rows[TS_PORT_ROWS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct ts_pin_ports);
+} ts_ports SEC(".maps");
+
+static __always_inline __u32 ts_group_of(struct ts_walk *w, __u32 lport,
+					 __u32 rport)
+{
+	struct ts_pin_ports *pp = (struct ts_pin_ports *)w;
+	__u64 bit = 1ULL << (lport & 63);
+	__u32 word = (lport & (TS_NR_PORTS - 1)) / 64;
+	__u32 group;
+
+	if (w->listen)
+		pp->listening[word] |= bit;
+	if (pp->listening[word] & bit)
+		group = lport & (TS_NR_PORTS - 1);
+	else
+		group = TS_NR_PORTS + (rport & (TS_NR_PORTS - 1));
+	return group < pp->floor ? TS_NO_GROUP : group;
+}
+
+/* bpf_loop()'s context for moving rows up to make room. */
+struct ts_shift {
+	struct ts_pin_ports *pp;
+	__u32 top;
+};
+
+static long shift_row(__u32 i, void *data)
+{
+	struct ts_shift *sh = data;
+	__u32 j = sh->top - i;
+
+	if (j < 1 || j >= TS_PORT_ROWS)
+		return 1;
+	/* The masks below stay: the verifier checks them, not the test. */
+	barrier_var(j);
+	sh->pp->rows[j & (TS_PORT_ROWS - 1)] =
+		sh->pp->rows[(j - 1) & (TS_PORT_ROWS - 1)];
+	return 0;
+}
+
+/* A new row for @group at @at, the largest dropped if the rows are full. */
+static __always_inline int row_insert(struct ts_pin_ports *pp, __u32 at,
+				      __u32 group)
+{
+	struct ts_shift sh = { .pp = pp };
+	struct ts_port_row *r;
+
+	if (pp->nr >= TS_PORT_ROWS) {
+		pp->more = 1;
+		if (at >= TS_PORT_ROWS - 1)
+			return -1;
+		pp->nr = TS_PORT_ROWS - 1;
+	}
+	sh.top = pp->nr;
+	if (pp->nr > at)
+		bpf_loop(pp->nr - at, shift_row, &sh, 0);
+	r = &pp->rows[at & (TS_PORT_ROWS - 1)];
+	__builtin_memset(r, 0, sizeof(*r));
+	r->group = group;
+	pp->nr++;
+	pp->hit = at;
+	return at;
+}
+
+/* bpf_loop()'s context for a binary search of the rows. */
+struct ts_search {
+	struct ts_pin_ports *pp;
+	__u32 group;
+	__u32 lo;
+	__u32 hi;
+};
+
+static long search_step(__u32 i, void *data)
+{
+	struct ts_search *s = data;
+	__u32 mid;
+
+	if (s->lo >= s->hi)
+		return 1;
+	mid = (s->lo + s->hi) / 2;
+	if (s->pp->rows[mid & (TS_PORT_ROWS - 1)].group < s->group)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+/* The row of @group: the last one, else a binary search, else a new one. */
+static __always_inline int row_of(struct ts_pin_ports *pp, __u32 group)
+{
+	struct ts_search s = { .pp = pp, .group = group, .hi = pp->nr };
+	__u32 i;
+
+	if (s.hi > TS_PORT_ROWS)
+		return -1;
+	i = pp->hit & (TS_PORT_ROWS - 1);
+	if (i < s.hi && pp->rows[i].group == group)
+		return i;
+	/* 10 halvings of 512 rows at most. */
+	bpf_loop(10, search_step, &s, 0);
+	i = s.lo;
+	if (i < pp->nr && pp->rows[i & (TS_PORT_ROWS - 1)].group == group) {
+		pp->hit = i;
+		return i;
+	}
+	return row_insert(pp, i, group);
+}
+
+/* One key of the chain into its row: a bpf_loop() step, checked once. */
+static long commit_key(__u32 i, void *data)
+{
+	struct ts_walk *w = ((struct ts_loop *)data)->w;
+	struct ts_pin_ports *pp = (struct ts_pin_ports *)w;
+	__u32 key, state, *cell;
+	int row;
+
+	if (i >= TS_UNDO)
+		return 1;
+	key = w->keys[i & (TS_UNDO - 1)];
+	state = key & 15;
+	row = row_of(pp, key >> 4);
+	if (row < 0 || state < 1 || state > TS_PORT_STATES)
+		return 0;
+	cell = &pp->rows[row & (TS_PORT_ROWS - 1)].cells[state - 1];
+	if (++*cell > pp->maxcell)
+		pp->maxcell = *cell;
+	return 0;
+}
+
+static __always_inline void ts_group_commit(struct ts_walk *w)
+{
+	struct ts_loop l = { .w = w };
+
+	bpf_loop(w->keys_n, commit_key, &l, 0);
+}
+
+/* bpf_loop()'s context for printing rows. */
+struct ts_print {
+	struct seq_file *seq;
+	struct ts_pin_ports *pp;
+	__u32 first;
+	__u32 n;		/* rows printed */
+	int err;
+};
+
+static const char ts_row_in[] = "in %u %u %u %u %u %u %u %u %u %u %u %u\n";
+static const char ts_row_out[] = "out %u %u %u %u %u %u %u %u %u %u %u %u\n";
+
+/* The next row: print_rows() made sure that it fits. */
+static long print_row(__u32 i, void *data)
+{
+	struct ts_print *pr = data;
+	struct ts_port_row *r;
+	__u64 v[1 + TS_PORT_STATES];
+	__u32 k, group;
+
+	r = &pr->pp->rows[(pr->first + i) & (TS_PORT_ROWS - 1)];
+	group = r->group;
+	v[0] = group & (TS_NR_PORTS - 1);
+	for (k = 0; k < TS_PORT_STATES; k++)
+		v[1 + k] = r->cells[k];
+	if (group < TS_NR_PORTS)
+		pr->err = bpf_seq_printf(pr->seq, ts_row_in, sizeof(ts_row_in),
+					 v, sizeof(v));
+	else
+		pr->err = bpf_seq_printf(pr->seq, ts_row_out,
+					 sizeof(ts_row_out), v, sizeof(v));
+	pr->n++;
+	return pr->err < 0;
+}
+
+/*
+ * How many rows fit in TS_PRINT_BYTES, each at most "out 65535" and 11
+ * counts as wide as the largest count of the walk.
+ */
+static __always_inline __u32 rows_that_fit(struct ts_pin_ports *pp)
+{
+	__u32 m = pp->maxcell, digits = 1, k;
+
+	for (k = 0; k < 9 && m >= 10; k++) {
+		m /= 10;
+		digits++;
+	}
+	return TS_PRINT_BYTES / (10 + TS_PORT_STATES * (1 + digits));
+}
+
+static __always_inline int print_head(struct seq_file *seq, struct net *net)
+{
+	__u32 st;
+	int err;
+
+	err = BPF_SEQ_PRINTF(seq, "tcpstates_ports 1\nnetns %u\ndirection port",
+			     BPF_CORE_READ(net, ns.inum));
+	for (st = TS_TCP_ESTABLISHED; st <= TS_TCP_CLOSING && !err; st++)
+		err = BPF_SEQ_PRINTF(seq, " %s", ts_names[st]);
+	if (!err)
+		err = BPF_SEQ_PRINTF(seq, "\n");
+	return err;
+}
+
+/*
+ * The next TS_PRINT_BYTES of this pass's rows, the first three lines before
+ * the first; moves on only when all of it fit.  Returns 1 once the pass
+ * is printed, -1 when the seq_file's buffer is full (the kernel throws
+ * this call's output away, and calls again).
+ */
+static __always_inline int print_rows(struct seq_file *seq,
+				      struct ts_pin_ports *pp, struct net *net)
+{
+	struct ts_print pr = { .seq = seq, .pp = pp, .first = pp->printed };
+	__u32 n = pp->nr - pp->printed;
+
+	if (pp->printed > pp->nr || pp->nr > TS_PORT_ROWS)
+		return 1;
+	if (n > rows_that_fit(pp))
+		n = rows_that_fit(pp);
+	if (!pp->head && print_head(seq, net))
+		return -1;
+	if (n)
+		bpf_loop(n, print_row, &pr, 0);
+	if (pr.err < 0)
+		return -1;
+	pp->head = 1;
+	pp->printed += pr.n;
+	return pp->printed == pp->nr;
+}
+
+/* The next pass: the groups above the last row printed. */
+static __always_inline void next_pass(struct ts_pin_ports *pp)
+{
+	struct ts_pin_walk *p = &pp->p;
+
+	if (!pp->more || !pp->nr) {
+		pp->phase = TS_PORTS_DONE;
+		return;
+	}
+	pp->floor = pp->rows[(pp->nr - 1) & (TS_PORT_ROWS - 1)].group + 1;
+	pp->nr = 0;
+	pp->more = 0;
+	pp->printed = 0;
+	pp->hit = 0;
+	pp->phase = TS_PORTS_WALK;
+	p->table = TS_BPF_LISTEN;
+	p->next = 0;
+}
+
+static long clear_listening(__u32 i, void *data)
+{
+	struct ts_pin_ports *pp = *(struct ts_pin_ports **)data;
+
+	if (i >= TS_NR_PORTS / 64)
+		return 1;
+	pp->listening[i] = 0;
+	return 0;
+}
+
+static __always_inline void ports_start(struct ts_pin_ports *pp,
+					struct seq_file *seq)
+{
+	start(&pp->p, seq);
+	bpf_loop(TS_NR_PORTS / 64, clear_listening, &pp, 0);
+	pp->floor = 0;
+	pp->nr = 0;
+	pp->more = 0;
+	pp->printed = 0;
+	pp->hit = 0;
+	pp->phase = TS_PORTS_WALK;
+	pp->head = 0;
+	pp->maxcell = 0;
+}
+
+/*
+ * One call's share: walk @limit buckets of a table, or print a batch of
+ * rows once the pass is walked.
+ */
+static __always_inline int ports_step(struct seq_file *seq,
+				      struct ts_pin_ports *pp,
+				      struct net *net, __u32 limit)
+{
+	struct ts_pin_walk *p = &pp->p;
+	int done;
+
+	if (pp->phase == TS_PORTS_WALK) {
+		advance(p, net, limit, true);
+		if (p->failed)
+			pp->phase = TS_PORTS_DONE;
+		else if (p->table == TS_PIN_DONE)
+			pp->phase = TS_PORTS_PRINT;
+		return 0;
+	}
+	if (pp->phase != TS_PORTS_PRINT)
+		return 0;
+	done = print_rows(seq, pp, net);
+	if (done > 0)
+		next_pass(pp);
+	return done;
+}
+
+/* bpf_loop()'s context for a call's steps: one place checks them all. */
+struct ts_ports_call {
+	struct seq_file *seq;
+	struct ts_pin_ports *pp;
+	struct net *net;
+	__u32 limit;
+	int printed;		/* the last step's print_rows(), if it printed */
+};
+
+static long ports_tick(__u32 i, void *data)
+{
+	struct ts_ports_call *c = data;
+
+	c->printed = ports_step(c->seq, c->pp, c->net, c->limit);
+	return c->printed < 0 || c->pp->phase == TS_PORTS_DONE;
+}
+
+SEC("iter/task")
+int tcpstates_pin_ports(struct bpf_iter__task *ctx)
+{
+	struct ts_ports_call c = { .seq = ctx->meta->seq };
+	struct task_struct *tick = ctx->task;
+	__u64 seq_num = ctx->meta->seq_num;
+	struct task_struct *task;
+	struct ts_pin_ports *pp;
+
+	task = bpf_get_current_task_btf();
+	c.net = BPF_CORE_READ(task, nsproxy, net_ns);
+	pp = bpf_task_storage_get(&ts_ports, task, NULL,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!pp || !c.net)
+		return 0;
+	c.pp = pp;
+	if (tick && !seq_num) {
+		ports_start(pp, c.seq);
+	} else if (pp->p.seq != (__u64)c.seq) {
+		/* Another open of this thread took the walk over. */
+		if (!tick)
+			BPF_SEQ_PRINTF(c.seq, "error incomplete\n");
+		return 0;
+	}
+	if (tick) {
+		c.limit = TS_BPF_BUCKETS;
+		bpf_loop(1, ports_tick, &c, 0);
+		return 0;
+	}
+	/*
+	 * The last call: the rest of the listener table, then of ehash, in
+	 * stretches bounded as the file's, then one batch of rows.
+	 */
+	c.limit = ts_stretch_max ? ts_stretch_max : ~0U;
+	bpf_loop(3, ports_tick, &c, 0);
+	if (c.printed < 0)
+		return 0;
+	/* Nothing printed is an empty file; rows printed are never a short one. */
+	if (pp->head && (pp->phase != TS_PORTS_DONE || pp->p.failed) &&
+	    BPF_SEQ_PRINTF(c.seq, "error incomplete\n"))
+		return 0;
+	bpf_task_storage_delete(&ts_ports, task);
 	return 0;
 }
 

@@ -48,7 +48,11 @@
 #define TS_PIN_STRETCH		(16 * TS_BPF_BUCKETS)
 #define TS_PIN_REFUSED		"the kernel refused the program: a pin needs Linux 6.1 or later (bpf_loop, task storage, BTF)"
 
-static const char * const ts_pin_files[] = { "tcpstates" };
+#define TS_PIN_NR_FILES		2
+
+static const char * const ts_pin_files[TS_PIN_NR_FILES] = {
+	"tcpstates", "tcpstates_ports",
+};
 
 /* What a pin made, to take back if it fails: nothing is left half-made. */
 struct ts_pin_undo {
@@ -227,10 +231,11 @@ static bool preemptible(void)
 }
 
 /*
- * The program, loaded: the plain-load walk, else the probe-read one, its
- * last call bounded to @stretch buckets a table (0: no bound).
+ * The programs, loaded, one a file of ts_pin_files[] into @fds: the
+ * plain-load walk, else the probe-read one, the last call bounded to
+ * @stretch buckets a table (0: no bound).
  */
-static int load(int *prog_fd, unsigned int stretch)
+static int load(int fds[TS_PIN_NR_FILES], unsigned int stretch)
 {
 	struct ts_pin_direct *direct;
 	struct ts_pin_probe *probe;
@@ -240,9 +245,10 @@ static int load(int *prog_fd, unsigned int stretch)
 	direct = ts_pin_direct__open_and_load();
 	if (direct) {
 		direct->bss->ts_stretch_max = stretch;
-		*prog_fd = dup(direct->progs.tcpstates_pin.prog_fd);
+		fds[0] = dup(direct->progs.tcpstates_pin.prog_fd);
+		fds[1] = dup(direct->progs.tcpstates_pin_ports.prog_fd);
 		ts_pin_direct__destroy(direct);
-		return *prog_fd < 0 ? -errno : 0;
+		return fds[0] < 0 || fds[1] < 0 ? -errno : 0;
 	}
 	ret = -errno;
 	if (ret == -EPERM)
@@ -251,9 +257,10 @@ static int load(int *prog_fd, unsigned int stretch)
 	if (!probe)
 		return -errno;
 	probe->bss->ts_stretch_max = stretch;
-	*prog_fd = dup(probe->progs.tcpstates_pin.prog_fd);
+	fds[0] = dup(probe->progs.tcpstates_pin.prog_fd);
+	fds[1] = dup(probe->progs.tcpstates_pin_ports.prog_fd);
 	ts_pin_probe__destroy(probe);
-	return *prog_fd < 0 ? -errno : 0;
+	return fds[0] < 0 || fds[1] < 0 ? -errno : 0;
 }
 
 /*
@@ -278,34 +285,50 @@ static int obj_pin(int fd, const char *path)
 	return skel_sys_bpf(BPF_OBJ_PIN, &attr, sizeof(attr));
 }
 
-/* DIR/VERSION-PID/tcpstates, mode @mode. */
-static int pin_files(const char *gen, unsigned int mode)
+/* @prog attached and pinned at DIR/VERSION-PID/@name, mode @mode. */
+static int pin_file(const char *gen, const char *name, int prog,
+		    unsigned int mode)
 {
 	char path[PATH_MAX];
-	int prog_fd = -1, link, ret;
+	int link, ret;
 
-	ret = load(&prog_fd, preemptible() ? 0 : TS_PIN_STRETCH);
-	if (ret) {
-		ts_err("pin: load: %s", ts_bpf_reason(ret, TS_PIN_REFUSED));
-		return -1;
-	}
-	link = attach(prog_fd);
-	ret = -errno;
-	close(prog_fd);
+	link = attach(prog);
 	if (link < 0) {
+		ret = -errno;
 		ts_err("pin: attach: %s", ts_bpf_reason(ret, TS_PIN_REFUSED));
 		return -1;
 	}
 	ret = -1;
 	errno = ENAMETOOLONG;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", gen,
-			     ts_pin_files[0]) < sizeof(path))
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", gen, name) <
+	    sizeof(path))
 		ret = obj_pin(link, path);
 	if (!ret)
 		ret = chmod(path, mode);
 	if (ret)
 		ts_err("pin: %s: %s", path, strerror(errno));
 	close(link);
+	return ret ? -1 : 0;
+}
+
+/* DIR/VERSION-PID/ with each of ts_pin_files[], mode @mode. */
+static int pin_files(const char *gen, unsigned int mode)
+{
+	int fds[TS_PIN_NR_FILES] = { -1, -1 };
+	unsigned int i;
+	int ret;
+
+	ret = load(fds, preemptible() ? 0 : TS_PIN_STRETCH);
+	if (ret) {
+		ts_err("pin: load: %s", ts_bpf_reason(ret, TS_PIN_REFUSED));
+		goto out;
+	}
+	for (i = 0; i < TS_PIN_NR_FILES && !ret; i++)
+		ret = pin_file(gen, ts_pin_files[i], fds[i], mode);
+out:
+	for (i = 0; i < TS_PIN_NR_FILES; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	return ret ? -1 : 0;
 }
 

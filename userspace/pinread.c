@@ -87,6 +87,12 @@ static int check_format(const struct ts_pin_file *f)
 		       f->path);
 		return -1;
 	}
+	/* Rows were printed, then the walk ran out of ticks (pin.bpf.c). */
+	if (strstr(f->buf, "\nerror incomplete\n")) {
+		ts_err("%s: incomplete: the pinned walk ran out of tasks to pause on before its last rows (too few tasks in this pid namespace: docs/pins.md); use --source netlink",
+		       f->path);
+		return -1;
+	}
 	/* Not "NAME N": the parser names what is wrong with it. */
 	if (sscanf(f->buf, "%*[a-z_] %llu", &fmt) != 1 ||
 	    fmt == TCPSTATES_FORMAT_VERSION)

@@ -36,6 +36,8 @@
 #ifndef TCPSTATES_WALK_BPF_H
 #define TCPSTATES_WALK_BPF_H
 
+#include <bpf/bpf_endian.h>
+
 #include "tcpstates_bpf.h"
 
 #ifdef TS_BPF_DIRECT
@@ -99,6 +101,10 @@ struct ts_walk {
 	__u32 chain_n;		/* sockets in chain[] */
 	__u32 log_n;		/* sockets in log[] */
 	__u8 log[TS_UNDO];
+	/* A walk by group: the chain's keys, group * 16 + state. */
+	__u32 keys[TS_UNDO];
+	__u32 keys_n;
+	__u32 committed;	/* keys of this chain already in the rows */
 	/* Out: what the walk found, and why it stopped early. */
 	__u32 nr_slots;		/* buckets in the table */
 	__u32 err;		/* TS_BPF_E*, 0 if none */
@@ -118,6 +124,51 @@ struct ts_loop {
 	struct ts_walk *w;
 };
 
+#define TS_NO_GROUP		0xffffffff
+
+/*
+ * A walk by group (pin.bpf.c's tcpstates_ports, with TS_WALK_GROUPS)
+ * counts each socket under a group of the includer's, in rows that live
+ * beside the walk in the same map value: ts_group_of() names a socket's
+ * group (TS_NO_GROUP: not counted), ts_group_commit() adds a chain's
+ * keys to the rows once the chain ended well.
+ */
+#ifdef TS_WALK_GROUPS
+static __always_inline __u32 ts_group_of(struct ts_walk *w, __u32 lport,
+					 __u32 rport);
+static __always_inline void ts_group_commit(struct ts_walk *w);
+#else
+static __always_inline __u32 ts_group_of(struct ts_walk *w, __u32 lport,
+					 __u32 rport)
+{
+	return TS_NO_GROUP;
+}
+
+static __always_inline void ts_group_commit(struct ts_walk *w)
+{
+}
+#endif
+
+/*
+ * One socket of a chain by group; a chain of more sockets than keys[]
+ * holds commits early, and can then no longer be walked again.
+ */
+static __always_inline void group_count(struct ts_walk *w, __u32 state,
+					__u32 lport, __u32 rport)
+{
+	__u32 group = ts_group_of(w, lport, rport);
+
+	if (group == TS_NO_GROUP)
+		return;
+	if (w->keys_n >= TS_UNDO) {
+		ts_group_commit(w);
+		w->keys_n = 0;
+		w->committed = 1;
+	}
+	w->keys[w->keys_n & (TS_UNDO - 1)] = group * 16 + state;
+	w->keys_n++;
+}
+
 static __always_inline void chain_count(struct ts_walk *w, __u32 cell)
 {
 	cell &= TS_BPF_CELLS - 1;
@@ -136,6 +187,7 @@ static __always_inline void chain_drop(struct ts_walk *w)
 {
 	__u32 i;
 
+	w->keys_n = 0;
 	for (i = 0; i < TS_UNDO && i < w->log_n; i++)
 		w->counts[w->log[i] & (TS_BPF_CELLS - 1)]--;
 	w->log_n = 0;
@@ -146,10 +198,15 @@ static __always_inline void chain_drop(struct ts_walk *w)
 	w->chain_n = 0;
 }
 
-static __always_inline void chain_commit(struct ts_walk *w)
+static __always_inline void chain_commit(struct ts_walk *w, const bool groups)
 {
 	__u32 i;
 
+	if (groups && w->keys_n) {
+		ts_group_commit(w);
+		w->keys_n = 0;
+	}
+	w->committed = 0;
 	w->log_n = 0;
 	if (!w->chain_n)
 		return;
@@ -187,6 +244,17 @@ static __always_inline __u32 sock_state(__u64 sk, __u32 state, __u32 listen)
 	}
 }
 
+/* One socket of the netns, in state @state: into counts[], or by group. */
+static __always_inline void sock_count(struct ts_walk *w, const bool groups,
+				       __u32 state, __u32 fam, __u32 lport,
+				       __u32 rport)
+{
+	if (groups)
+		group_count(w, state, lport, rport);
+	else
+		chain_count(w, state * 2 + fam);
+}
+
 /* A table or a socket did not read: the walk stops, and says so. */
 static __always_inline long walk_fault(struct ts_walk *w)
 {
@@ -195,16 +263,16 @@ static __always_inline long walk_fault(struct ts_walk *w)
 }
 
 /* The end of a chain: count it, or walk it again if it strayed. */
-static __always_inline void chain_end(struct ts_walk *w)
+static __always_inline void chain_end(struct ts_walk *w, const bool groups)
 {
 	bool strayed = (w->node >> 1) != w->nulls_base + w->slot;
 
 	/* The tests' stand-in for churn: every chain that counted strays. */
-	if (w->tries < w->stray_tries && (w->log_n || w->chain_n))
+	if (w->tries < w->stray_tries && (w->log_n || w->chain_n || w->keys_n))
 		strayed = true;
 	if (strayed) {
 		w->restarts++;
-		if (++w->tries < TS_RETRIES) {
+		if (++w->tries < TS_RETRIES && !w->committed) {
 			chain_drop(w);
 			w->node = 0;
 			return;
@@ -212,7 +280,7 @@ static __always_inline void chain_end(struct ts_walk *w)
 		/* Out of tries: the last walk's counts, marked. */
 		w->incomplete++;
 	}
-	chain_commit(w);
+	chain_commit(w, groups);
 	w->tries = 0;
 	w->slot++;
 	w->node = 0;
@@ -256,11 +324,14 @@ static int head_read(struct ts_walk *w, __u64 *first)
 }
 
 /* One bucket head or one socket per step; returns 1 to stop. */
-static long walk_step(__u32 i, void *data)
+static __always_inline long walk_step_probe(void *data, const bool groups)
 {
-	__u32 o_state = TS_SK_OFF(skc_state) - TS_SK_OFF(skc_family);
-	__u32 o_net = TS_SK_OFF(skc_net) - TS_SK_OFF(skc_family);
-	__u32 o_next = TS_SK_OFF(skc_nulls_node) - TS_SK_OFF(skc_family);
+	__u32 o_fam = TS_SK_OFF(skc_family);
+	__u32 o_num = TS_SK_OFF(skc_num);
+	__u32 o_dport = TS_SK_OFF(skc_dport);
+	__u32 o_state = TS_SK_OFF(skc_state);
+	__u32 o_net = TS_SK_OFF(skc_net);
+	__u32 o_next = TS_SK_OFF(skc_nulls_node);
 	__u64 words[TS_SK_SPAN / 8];
 	__u8 *buf = (__u8 *)words;
 	struct ts_walk *w = ((struct ts_loop *)data)->w;
@@ -275,23 +346,24 @@ static long walk_step(__u32 i, void *data)
 		w->node = first;
 		/* An empty bucket costs no second step. */
 		if (first & 1)
-			chain_end(w);
+			chain_end(w, groups);
 		return 0;
 	}
 	if (w->node & 1) {
-		chain_end(w);
+		chain_end(w, groups);
 		return 0;
 	}
 	/* Each offset is a constant once relocated: the verifier sees it. */
-	if (o_state > TS_SK_SPAN - 1 || o_net > TS_SK_SPAN - 8 ||
+	if (o_fam > TS_SK_SPAN - 2 || o_num > TS_SK_SPAN - 2 ||
+	    o_dport > TS_SK_SPAN - 2 ||
+	    o_state > TS_SK_SPAN - 1 || o_net > TS_SK_SPAN - 8 ||
 	    o_next > TS_SK_SPAN - 8) {
 		w->err = TS_BPF_ELAYOUT;
 		return 1;
 	}
 	sk = w->node - w->nulls_off;
-	/* Up to skc_nulls_node: no cache line more than the fields need. */
-	if (bpf_probe_read_kernel(words, o_next + 8,
-				  (void *)(sk + TS_SK_OFF(skc_family))))
+	/* Up to skc_nulls_node: the first cache lines, as the fields need. */
+	if (bpf_probe_read_kernel(words, o_next + 8, (void *)sk))
 		return walk_fault(w);
 	/*
 	 * Filter even a private ehash: a recycled socket can lead the walk
@@ -300,8 +372,9 @@ static long walk_step(__u32 i, void *data)
 	if (*(__u64 *)(buf + o_net) == w->net) {
 		state = sock_state(sk, buf[o_state], w->listen);
 		if (state) {
-			fam = *(__u16 *)buf == TS_AF_INET6;
-			chain_count(w, state * 2 + fam);
+			fam = *(__u16 *)(buf + o_fam) == TS_AF_INET6;
+			sock_count(w, groups, state, fam, *(__u16 *)(buf + o_num),
+				   bpf_ntohs(*(__u16 *)(buf + o_dport)));
 		}
 	}
 	w->node = *(__u64 *)(buf + o_next);
@@ -309,6 +382,18 @@ static long walk_step(__u32 i, void *data)
 		return walk_fault(w);
 	return 0;
 }
+
+static long walk_step(__u32 i, void *data)
+{
+	return walk_step_probe(data, false);
+}
+
+#ifdef TS_WALK_GROUPS
+static long walk_step_groups(__u32 i, void *data)
+{
+	return walk_step_probe(data, true);
+}
+#endif
 
 #else
 /*
@@ -356,7 +441,7 @@ static __always_inline int next_head(struct ts_walk *w, __u64 *node)
  * bucket's chain, TS_CHAIN_RUN sockets a step: fewer steps, and the
  * helpers inlined, let the CPU overlap more of the sockets' misses.
  */
-static long walk_step_direct(__u32 i, void *data)
+static __always_inline long walk_step_plain(void *data, const bool groups)
 {
 	struct ts_walk *w = ((struct ts_loop *)data)->w;
 	struct sock_common *sk;
@@ -372,7 +457,10 @@ static long walk_step_direct(__u32 i, void *data)
 		if ((__u64)sk->skc_net.net == w->net) {
 			state = sock_state(node - w->nulls_off, sk->skc_state,
 					   w->listen);
-			if (state)
+			if (state && groups)
+				group_count(w, state, sk->skc_num,
+					    bpf_ntohs(sk->skc_dport));
+			else if (state)
 				chain_count(w, state * 2 +
 					    (sk->skc_family == TS_AF_INET6));
 		}
@@ -383,9 +471,21 @@ static long walk_step_direct(__u32 i, void *data)
 		return walk_fault(w);
 	w->node = node;
 	if (node & 1)
-		chain_end(w);
+		chain_end(w, groups);
 	return 0;
 }
+
+static long walk_step_direct(__u32 i, void *data)
+{
+	return walk_step_plain(data, false);
+}
+
+#ifdef TS_WALK_GROUPS
+static long walk_step_groups(__u32 i, void *data)
+{
+	return walk_step_plain(data, true);
+}
+#endif
 #endif
 
 /* Everything of @w before nr_slots: a range's own state. */
@@ -451,6 +551,10 @@ static __always_inline int ts_walk_setup(struct ts_walk *w, struct net *net,
 /* Steps ran out inside a chain: the next range walks it again. */
 static __always_inline void ts_walk_finish(struct ts_walk *w)
 {
+	/* Keys already in the rows are counted twice: say so. */
+	if (w->committed)
+		w->incomplete++;
+	w->committed = 0;
 	chain_drop(w);
 }
 
@@ -459,5 +563,6 @@ static __always_inline void ts_walk_finish(struct ts_walk *w)
 #else
 #define ts_walk_step		walk_step
 #endif
+#define ts_walk_step_groups	walk_step_groups
 
 #endif /* TCPSTATES_WALK_BPF_H */
