@@ -413,14 +413,15 @@ static void check_mode(struct ts_opts *o)
 		usage_err("--all-netns reads every netns from the initial one; drop --netns");
 	if (o->mode == TS_MODE_ALL && o->source == TS_SRC_NETLINK)
 		usage_err("--all-netns needs the module (/proc/tcpstates_all) or the pins; drop --source netlink");
-	if (o->mode != TS_MODE_SAMPLE && o->source == TS_SRC_BPF)
-		usage_err("--source bpf counts states only; --ports and --all-netns need the module or netlink (or the pins: --source pin)");
+	if (o->mode == TS_MODE_ALL && o->source == TS_SRC_BPF)
+		usage_err("--all-netns needs the module (/proc/tcpstates_all) or the pins (--source pin); the bpf source has no such walk yet");
 	if (o->mode == TS_MODE_ALL && o->fams != TS_FAMS_ALL)
 		usage_err("--all-netns counts IPv4 and IPv6 together; drop -4/-6");
 	if (o->mode == TS_MODE_ALL && o->procs)
 		usage_err("--processes works with the per-state table and --ports, not --all-netns");
 	if (o->mode == TS_MODE_PORTS && o->fams != TS_FAMS_ALL &&
-	    (o->source == TS_SRC_MODULE || o->source == TS_SRC_PIN))
+	    (o->source == TS_SRC_MODULE || o->source == TS_SRC_PIN ||
+	     o->source == TS_SRC_BPF))
 		usage_err("the module's --ports rows count IPv4 and IPv6 together; use --source netlink with -4/-6");
 	if (o->mode != TS_MODE_SAMPLE && o->fmt == TS_FMT_TABLE &&
 	    !o->filtered)

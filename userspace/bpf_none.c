@@ -20,6 +20,18 @@ int ts_read_bpf(struct ts_sample *s)
 	return ts_bpf_open();
 }
 
+int ts_bpf_table_open(void)
+{
+	return ts_bpf_open();
+}
+
+int ts_read_bpf_table(enum ts_mode mode, struct ts_table *t)
+{
+	t->mode = mode;
+	t->source = TS_SRC_BPF;
+	return ts_bpf_open();
+}
+
 const char *ts_bpf_reason(int ret, const char *refused)
 {
 	(void)ret;

@@ -20,14 +20,21 @@
 /* Read a whole (proc) file: st_size is 0 there, so grow as we go. */
 int ts_read_file(const char *path, char **bufp, size_t *lenp)
 {
-	size_t cap = 4096, len = 0;
-	char *buf = NULL, *nbuf;
-	ssize_t n;
 	int fd;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	return ts_read_fd(fd, bufp, lenp);
+}
+
+/* Read @fd to its end, and close it: a file as ts_read_file() reads one. */
+int ts_read_fd(int fd, char **bufp, size_t *lenp)
+{
+	size_t cap = 4096, len = 0;
+	char *buf = NULL, *nbuf;
+	ssize_t n;
+
 	do {
 		if (len == cap || !buf) {
 			cap = buf ? cap * 2 : cap;

@@ -332,6 +332,62 @@ out:
 	return ret ? -1 : 0;
 }
 
+static int ts_table_link = -1;
+
+/*
+ * --ports with --source bpf: the program DIR/tcpstates_ports runs, loaded
+ * and attached once, here, and read through an iterator of its own at
+ * each read, in this thread's netns, unpinned.
+ */
+int ts_bpf_table_open(void)
+{
+	int fds[TS_PIN_NR_FILES] = { -1, -1 };
+	int ret;
+
+	if (ts_table_link >= 0)
+		return 0;
+	ret = load(fds, preemptible() ? 0 : TS_PIN_STRETCH);
+	if (!ret) {
+		ts_table_link = attach(fds[1]);
+		ret = ts_table_link < 0 ? -errno : 0;
+	}
+	close(fds[0]);
+	close(fds[1]);
+	if (ret)
+		ts_err("bpf: %s", ts_bpf_reason(ret, TS_PIN_REFUSED));
+	return ret ? -1 : 0;
+}
+
+int ts_read_bpf_table(enum ts_mode mode, struct ts_table *t)
+{
+	union bpf_attr attr;
+	size_t len;
+	char *buf;
+	int fd, ret;
+
+	t->mode = mode;
+	t->source = TS_SRC_BPF;
+	if (mode != TS_MODE_PORTS) {
+		ts_err("bpf: --all-netns needs the module (/proc/tcpstates_all); the bpf source has no such walk yet");
+		return -1;
+	}
+	if (ts_bpf_table_open())
+		return -1;
+	memset(&attr, 0, sizeof(attr));
+	attr.iter_create.link_fd = ts_table_link;
+	fd = skel_sys_bpf(BPF_ITER_CREATE, &attr, sizeof(attr));
+	if (fd < 0 || ts_read_fd(fd, &buf, &len)) {
+		ts_err("bpf: reading the walk: %s", strerror(errno));
+		return -1;
+	}
+	ret = ts_pin_check("bpf", buf, len);
+	if (!ret)
+		ret = ts_parse_table(buf, len, "bpf", t);
+	free(buf);
+	t->source = TS_SRC_BPF;
+	return ret;
+}
+
 /* @name in @dir: a symlink to @target, made under a temporary name. */
 static int symlink_over(const char *dir, const char *name, const char *target)
 {

@@ -76,23 +76,33 @@ static int open_error(const struct ts_pin_file *f, int err)
 	return -1;
 }
 
+/*
+ * A pinned walk's file, from a pin or a one-shot iterator (pin.c), that
+ * did not finish: empty, or rows and then "error incomplete" (pin.bpf.c).
+ */
+int ts_pin_check(const char *what, const char *buf, size_t len)
+{
+	if (!len) {
+		ts_err("%s: empty: the pinned walk did not finish (too few tasks in this pid namespace to pause between its chunks, or a table did not read: docs/pins.md); use --source netlink",
+		       what);
+		return -1;
+	}
+	if (strstr(buf, "\nerror incomplete\n")) {
+		ts_err("%s: incomplete: the pinned walk ran out of tasks to pause on before its last rows (too few tasks in this pid namespace: docs/pins.md); use --source netlink",
+		       what);
+		return -1;
+	}
+	return 0;
+}
+
 /* The first line, "NAME FORMAT", must carry this reader's format. */
 static int check_format(const struct ts_pin_file *f)
 {
 	unsigned long long fmt;
 	char ver[64];
 
-	if (!f->len) {
-		ts_err("%s: empty: the pinned walk did not finish (too few tasks in this pid namespace to pause between its chunks, or a table did not read: docs/pins.md); use --source netlink",
-		       f->path);
+	if (ts_pin_check(f->path, f->buf, f->len))
 		return -1;
-	}
-	/* Rows were printed, then the walk ran out of ticks (pin.bpf.c). */
-	if (strstr(f->buf, "\nerror incomplete\n")) {
-		ts_err("%s: incomplete: the pinned walk ran out of tasks to pause on before its last rows (too few tasks in this pid namespace: docs/pins.md); use --source netlink",
-		       f->path);
-		return -1;
-	}
 	/* Not "NAME N": the parser names what is wrong with it. */
 	if (sscanf(f->buf, "%*[a-z_] %llu", &fmt) != 1 ||
 	    fmt == TCPSTATES_FORMAT_VERSION)

@@ -38,6 +38,7 @@ struct ts_socks {
 
 /* module.c */
 int ts_read_file(const char *path, char **bufp, size_t *lenp);
+int ts_read_fd(int fd, char **bufp, size_t *lenp);
 int ts_read_module(const char *path, struct ts_sample *s);
 int ts_read_table(enum ts_mode mode, const char *path, struct ts_table *t);
 
@@ -46,6 +47,7 @@ int ts_read_table(enum ts_mode mode, const char *path, struct ts_table *t);
 bool ts_pin_is_gen(const char *name);
 int ts_pin_version(const char *dir, char *buf, size_t len);
 bool ts_pin_has(const char *dir, enum ts_mode mode);
+int ts_pin_check(const char *what, const char *buf, size_t len);
 int ts_read_pin(const char *dir, const char *reader, struct ts_sample *s);
 int ts_read_pin_table(enum ts_mode mode, const char *dir, const char *reader,
 		      struct ts_table *t);
@@ -62,6 +64,8 @@ int ts_dump_socks(unsigned int states, bool ports, struct ts_socks *ss);
 /* bpf.c */
 int ts_bpf_open(void);
 int ts_read_bpf(struct ts_sample *s);
+int ts_bpf_table_open(void);
+int ts_read_bpf_table(enum ts_mode mode, struct ts_table *t);
 const char *ts_bpf_reason(int ret, const char *refused);
 union bpf_iter_link_info;
 int ts_bpf_iter_link(int prog_fd, const union bpf_iter_link_info *info);

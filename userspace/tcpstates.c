@@ -241,19 +241,30 @@ static const char *table_path(enum ts_mode mode)
 }
 
 /*
- * The module's file, else the pinned one, else for --ports sock_diag (the
- * only one that tells the families apart) and for --all-netns the
+ * The module's file, else the pinned one, else for --ports the pinned
+ * walk loaded once (tried quietly, as auto_source() does), else sock_diag
+ * (the only one that tells the families apart), and for --all-netns the
  * module's, whose error says what is missing.
  */
 static enum ts_source auto_table_source(const struct ts_opts *o)
 {
+	const char *no_bpf = getenv("TCPSTATES_NO_BPF");
+	int ret;
+
 	if (o->mode == TS_MODE_PORTS && o->fams != TS_FAMS_ALL)
 		return TS_SRC_NETLINK;
 	if (!access(table_path(o->mode), F_OK))
 		return TS_SRC_MODULE;
 	if (ts_pin_has(pin_dir(), o->mode))
 		return TS_SRC_PIN;
-	return o->mode == TS_MODE_ALL ? TS_SRC_MODULE : TS_SRC_NETLINK;
+	if (o->mode == TS_MODE_ALL)
+		return TS_SRC_MODULE;
+	if (no_bpf && *no_bpf && strcmp(no_bpf, "0"))
+		return TS_SRC_NETLINK;
+	ts_err_quiet = true;
+	ret = ts_bpf_table_open();
+	ts_err_quiet = false;
+	return ret ? TS_SRC_NETLINK : TS_SRC_BPF;
 }
 
 static int read_table(const struct ts_opts *o, struct ts_table *t)
@@ -262,6 +273,8 @@ static int read_table(const struct ts_opts *o, struct ts_table *t)
 
 	if (o->source == TS_SRC_PIN)
 		ret = ts_read_pin_table(o->mode, pin_dir(), TS_VERSION, t);
+	else if (o->source == TS_SRC_BPF)
+		ret = ts_read_bpf_table(o->mode, t);
 	else if (o->source == TS_SRC_NETLINK)
 		ret = ts_read_ports_netlink(t, o->fams);
 	else

@@ -203,8 +203,32 @@ assert (a["netns"], a["states"]) == (b["netns"], b["states"])' \
 	fi
 	run 0 "$BIN" --source bpf --check-tw 100
 	check "--check-tw with bpf" grep -q "^TIME_WAIT OK - " "$T/out"
-	expect_err "--ports with --source bpf: usage error" 2 \
-		"need the module or netlink" "$BIN" --ports --source bpf
+	expect_err "--all-netns with --source bpf: usage error" 2 \
+		"the bpf source has no such walk yet" "$BIN" --all-netns \
+		--source bpf
+
+	# --ports with the bpf source: the pinned walk, loaded, not pinned;
+	# auto takes it after the module and the pins, before netlink
+	# shellcheck disable=SC2016
+	unshare -n sh -c 'ip link set lo up
+		"$1" 127.0.0.1 7000 3 4 2 1 >"$2/hp" 2>&1 &
+		h=$!
+		for i in $(seq 50); do [ -s "$2/hp" ] && break; sleep 0.1; done
+		"$3" --ports --source bpf -j >"$2/pb.json"
+		"$3" --ports --source netlink -j >"$2/pn.json"
+		TCPSTATES_PROC_PORTS=/none TCPSTATES_BPF_DIR=/none "$3" \
+			--ports -j >"$2/pa.json"
+		kill $h' _ "$HELPER" "$T" "$BIN"
+	for f in pb pn; do
+		sed 's/"time":"[^"]*"//; s/"source":"[a-z]*"//' "$T/$f.json" \
+			>"$T/$f.cut"
+	done
+	check "--ports --source bpf: the rows netlink counts" bash -c \
+		"grep -q '\"source\":\"bpf\"' '$T/pb.json' &&
+		 grep -q '\"port\":7000' '$T/pb.json' &&
+		 cmp -s '$T/pb.cut' '$T/pn.cut'"
+	check "--ports auto without module or pins: the bpf walk" \
+		grep -q '"source":"bpf"' "$T/pa.json"
 
 	# without privileges: one line naming the reason; auto moves on
 	# (uid 65534 runs run.sh's copy of the reader, $NOBODY_BIN)

@@ -199,6 +199,84 @@ pin_readers() {
 		test ! -s "$F.loop"
 }
 
+# json_cut FILE: the reader's JSON without its time and source
+json_cut() {
+	sed 's/"time":"[^"]*"//; s/"source":"[a-z]*"//' "$1"
+}
+
+# pin_ports PINS: DIR/tcpstates_ports is /proc/tcpstates_ports, in the
+# test netns and in one of 1300 listening ports (three passes of 512
+# rows, two calls' worth of rows), to cat, to small reads, to 8 readers
+# at once and to the reader; from a pid namespace of one task it ends
+# "error incomplete", which the reader names.
+pin_ports() {
+	local pins=$1 big=$NS-ports i bad=0 ticks pids="" rc
+
+	"$SOCKHELPER" threads 200 >"$F.pthreads" &
+	ticks=$!
+	helpers="$helpers $ticks"
+	in_ns cat /proc/tcpstates_ports >"$F.modports"
+	in_ns cat "$pins/tcpstates_ports" >"$F.pinports"
+	check "pinned tcpstates_ports is the module's (test netns)" \
+		cmp -s "$F.modports" "$F.pinports"
+	json_cut "$F.pm" >"$F.pm.cut"
+	in_ns "$TCPSTATES" --ports --source pin -j >"$F.ppin"
+	json_cut "$F.ppin" >"$F.ppin.cut"
+	in_ns "$TCPSTATES" --ports --source bpf -j >"$F.pbpf"
+	json_cut "$F.pbpf" >"$F.pbpf.cut"
+	check "--ports --source pin: the module's rows, source pin" \
+		eval "grep -q '\"source\":\"pin\"' '$F.ppin' &&
+		      cmp -s '$F.pm.cut' '$F.ppin.cut'"
+	check "--ports --source bpf (loaded, unpinned): the module's rows" \
+		eval "grep -q '\"source\":\"bpf\"' '$F.pbpf' &&
+		      cmp -s '$F.pm.cut' '$F.pbpf.cut'"
+	ip netns add "$big"
+	ip -n "$big" link set lo up
+	(ulimit -n 4096
+	 exec ip netns exec "$big" "$SOCKHELPER" 127.0.0.1 20000 1300 6 2 3) \
+		>"$F.pbig" &
+	helpers="$helpers $!"
+	for _ in $(seq 100); do
+		grep -q ready "$F.pbig" && break
+		sleep 0.1
+	done
+	ip netns exec "$big" cat /proc/tcpstates_ports >"$F.bigmod"
+	ip netns exec "$big" cat "$pins/tcpstates_ports" >"$F.bigpin"
+	ip netns exec "$big" dd if="$pins/tcpstates_ports" bs=7 2>/dev/null \
+		>"$F.bigdd"
+	check "1300 listening ports: $(wc -l <"$F.bigmod") lines, the pinned file the module's" \
+		eval "[ \$(wc -l <'$F.bigmod') -gt 1300 ] &&
+		      cmp -s '$F.bigmod' '$F.bigpin'"
+	check "1300 listening ports in reads of 7 bytes: the module's file" \
+		cmp -s "$F.bigmod" "$F.bigdd"
+	for i in 1 2 3 4 5 6 7 8; do
+		ip netns exec "$big" cat "$pins/tcpstates_ports" \
+			>"$F.bigc.$i" &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086
+	wait $pids
+	for i in 1 2 3 4 5 6 7 8; do
+		cmp -s "$F.bigmod" "$F.bigc.$i" || bad=$((bad + 1))
+	done
+	check "8 readers at once of 1300 ports: every file the module's" \
+		[ "$bad" = 0 ]
+	ip netns exec "$big" unshare -p -f cat "$pins/tcpstates_ports" \
+		>"$F.big1"
+	ip netns exec "$big" unshare -p -f "$TCPSTATES" --ports \
+		--source pin >/dev/null 2>"$F.big1err"
+	rc=$?
+	check "one task, 1300 rows: the file ends \"error incomplete\"" \
+		[ "$(tail -n 1 "$F.big1")" = "error incomplete" ]
+	check "one task, 1300 rows: the reader exits 1, one line" \
+		eval "rc_grep $rc 1 'incomplete: the pinned walk ran out' '$F.big1err' &&
+		      [ \$(wc -l <'$F.big1err') = 1 ]"
+	kill "$ticks" 2>/dev/null
+	# shellcheck disable=SC2046
+	kill $(ip netns pids "$big") 2>/dev/null
+	ip netns del "$big"
+}
+
 # pin_refused RC: a pin that failed as $bpf_says says, in one line, and
 # left nothing at /tmp/$NS.pins
 pin_refused() {
@@ -475,6 +553,7 @@ else
 			    "$(tr '\n' ' ' <"$F.diff")"
 		fi
 		pin_readers "$pins"
+		pin_ports "$pins"
 		# The probe-read walk (6.1) takes a step a bucket: 8M buckets
 		# of it take twice as long as 16M of plain loads (2M took 133
 		# ms under TCG, too close to its last stretch, about 20 ms).
