@@ -90,7 +90,7 @@ static char *ts_log;			/* the verifier's, on request */
 #define TS_LOG_SIZE		(16U << 20)
 #define TS_LOG_TAIL		8192
 
-static void log_setup(struct bpf_loader_ctx *ctx)
+void ts_bpf_log_setup(struct bpf_loader_ctx *ctx)
 {
 	if (!getenv("TCPSTATES_BPF_DEBUG"))
 		return;
@@ -105,7 +105,7 @@ static void log_setup(struct bpf_loader_ctx *ctx)
 }
 
 /* Its last lines: the verifier's verdict comes last. */
-static void log_print(const char *walk, int ret)
+void ts_bpf_log_print(const char *walk, int ret)
 {
 	size_t len, from = 0;
 
@@ -135,9 +135,9 @@ static int load_##walk(int *prog_fd)					\
 	ts_##walk = ts_##walk##__open();				\
 	if (!ts_##walk)							\
 		return -ENOMEM;						\
-	log_setup(&ts_##walk->ctx);					\
+	ts_bpf_log_setup(&ts_##walk->ctx);					\
 	ret = ts_##walk##__load(ts_##walk);				\
-	log_print(#walk, ret);						\
+	ts_bpf_log_print(#walk, ret);						\
 	if (ret) {							\
 		ts_##walk##__destroy(ts_##walk);			\
 		ts_##walk = NULL;					\

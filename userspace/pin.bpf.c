@@ -320,6 +320,9 @@ int tcpstates_pin(struct bpf_iter__task *ctx)
  */
 #define TS_PRINT_BYTES		(32768 - 512)
 #define TS_PORT_STATES		TS_TCP_CLOSING
+/* Walks at once, and how long one may sit unread before another takes it. */
+#define TS_PORT_READERS		TS_PIN_READERS
+#define TS_PORT_STALE_NS	(5ULL * 1000000000)
 
 enum { TS_PORTS_WALK, TS_PORTS_PRINT, TS_PORTS_DONE };
 
@@ -340,15 +343,30 @@ struct ts_pin_ports {
 	__u32 phase;
 	__u32 head;		/* the first three lines printed */
 	__u32 maxcell;		/* the largest count yet: how wide rows are */
+	__u64 last;		/* when a call last ran: see reclaim() */
 	struct ts_port_row rows[TS_PORT_ROWS];
 };
 
+/*
+ * The readers' walks, keyed by thread, allocated with the map when the
+ * program loads: a value this size is more than task storage allocates
+ * on newer kernels (7.2), and a fixed set bounds the memory however many
+ * read.  A thread takes one at its open's first call, by copying the
+ * blank one in, and gives it back when its file has been read whole.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TS_PORT_READERS);
+	__type(key, __u64);		/* bpf_get_current_pid_tgid() */
 	__type(value, struct ts_pin_ports);
 } ts_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_pin_ports);
+} ts_ports_blank SEC(".maps");
 
 static __always_inline __u32 ts_group_of(struct ts_walk *w, __u32 lport,
 					 __u32 rport)
@@ -662,30 +680,72 @@ static long ports_tick(__u32 i, void *data)
 	return c->printed < 0 || c->pp->phase == TS_PORTS_DONE;
 }
 
+/* A walk nobody read for TS_PORT_STALE_NS: its reader went away. */
+static long reclaim(struct bpf_map *map, const void *key, void *value,
+		    void *data)
+{
+	struct ts_pin_ports *pp = value;
+	__u64 now = *(__u64 *)data;
+
+	if (now - pp->last > TS_PORT_STALE_NS)
+		bpf_map_delete_elem(map, key);
+	return 0;
+}
+
+/* A walk for @key's open: its own, else a blank one, else a stale one. */
+static __always_inline struct ts_pin_ports *ports_claim(__u64 *key)
+{
+	struct ts_pin_ports *pp, *blank;
+	__u32 zero = 0;
+	__u64 now;
+
+	pp = bpf_map_lookup_elem(&ts_ports, key);
+	if (pp)
+		return pp;
+	blank = bpf_map_lookup_elem(&ts_ports_blank, &zero);
+	if (!blank)
+		return NULL;
+	if (bpf_map_update_elem(&ts_ports, key, blank, BPF_NOEXIST)) {
+		now = bpf_ktime_get_ns();
+		bpf_for_each_map_elem(&ts_ports, reclaim, &now, 0);
+		if (bpf_map_update_elem(&ts_ports, key, blank, BPF_NOEXIST))
+			return NULL;
+	}
+	return bpf_map_lookup_elem(&ts_ports, key);
+}
+
 SEC("iter/task")
 int tcpstates_pin_ports(struct bpf_iter__task *ctx)
 {
 	struct ts_ports_call c = { .seq = ctx->meta->seq };
 	struct task_struct *tick = ctx->task;
 	__u64 seq_num = ctx->meta->seq_num;
+	__u64 key = bpf_get_current_pid_tgid();
 	struct task_struct *task;
 	struct ts_pin_ports *pp;
 
 	task = bpf_get_current_task_btf();
 	c.net = BPF_CORE_READ(task, nsproxy, net_ns);
-	pp = bpf_task_storage_get(&ts_ports, task, NULL,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!pp || !c.net)
+	if (!c.net)
 		return 0;
-	c.pp = pp;
-	if (tick && !seq_num) {
-		ports_start(pp, c.seq);
-	} else if (pp->p.seq != (__u64)c.seq) {
-		/* Another open of this thread took the walk over. */
+	if (tick && !seq_num)
+		pp = ports_claim(&key);
+	else
+		pp = bpf_map_lookup_elem(&ts_ports, &key);
+	/*
+	 * No walk: every one in use at the open, or this one taken back
+	 * after it sat unread, or by another open of this thread.  Said once,
+	 * by the last call.
+	 */
+	if (!pp || (seq_num && pp->p.seq != (__u64)c.seq)) {
 		if (!tick)
-			BPF_SEQ_PRINTF(c.seq, "error incomplete\n");
+			BPF_SEQ_PRINTF(c.seq, "error busy\n");
 		return 0;
 	}
+	c.pp = pp;
+	pp->last = bpf_ktime_get_ns();
+	if (tick && !seq_num)
+		ports_start(pp, c.seq);
 	if (tick) {
 		c.limit = TS_BPF_BUCKETS;
 		bpf_loop(1, ports_tick, &c, 0);
@@ -703,7 +763,7 @@ int tcpstates_pin_ports(struct bpf_iter__task *ctx)
 	if (pp->head && (pp->phase != TS_PORTS_DONE || pp->p.failed) &&
 	    BPF_SEQ_PRINTF(c.seq, "error incomplete\n"))
 		return 0;
-	bpf_task_storage_delete(&ts_ports, task);
+	bpf_map_delete_elem(&ts_ports, &key);
 	return 0;
 }
 

@@ -242,20 +242,32 @@ static int load(int fds[TS_PIN_NR_FILES], unsigned int stretch)
 	int ret;
 
 	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });
-	direct = ts_pin_direct__open_and_load();
-	if (direct) {
+	direct = ts_pin_direct__open();
+	if (!direct)
+		return -errno;
+	ts_bpf_log_setup(&direct->ctx);
+	ret = ts_pin_direct__load(direct);
+	if (!ret) {
 		direct->bss->ts_stretch_max = stretch;
 		fds[0] = dup(direct->progs.tcpstates_pin.prog_fd);
 		fds[1] = dup(direct->progs.tcpstates_pin_ports.prog_fd);
 		ts_pin_direct__destroy(direct);
 		return fds[0] < 0 || fds[1] < 0 ? -errno : 0;
 	}
-	ret = -errno;
+	ts_bpf_log_print("pinned plain", ret);
+	ts_pin_direct__destroy(direct);
 	if (ret == -EPERM)
 		return ret;
-	probe = ts_pin_probe__open_and_load();
+	probe = ts_pin_probe__open();
 	if (!probe)
 		return -errno;
+	ts_bpf_log_setup(&probe->ctx);
+	ret = ts_pin_probe__load(probe);
+	if (ret) {
+		ts_bpf_log_print("pinned probe", ret);
+		ts_pin_probe__destroy(probe);
+		return ret;
+	}
 	probe->bss->ts_stretch_max = stretch;
 	fds[0] = dup(probe->progs.tcpstates_pin.prog_fd);
 	fds[1] = dup(probe->progs.tcpstates_pin_ports.prog_fd);

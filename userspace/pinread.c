@@ -18,8 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/types.h>
 
 #include "source.h"
+#include "tcpstates_bpf.h"
 
 /* One pinned file, read whole. */
 struct ts_pin_file {
@@ -85,6 +87,11 @@ int ts_pin_check(const char *what, const char *buf, size_t len)
 	if (!len) {
 		ts_err("%s: empty: the pinned walk did not finish (too few tasks in this pid namespace to pause between its chunks, or a table did not read: docs/pins.md); use --source netlink",
 		       what);
+		return -1;
+	}
+	if (!strncmp(buf, "error busy\n", 11) || strstr(buf, "\nerror busy\n")) {
+		ts_err("%s: busy: every one of the pinned walk's %d places for readers is in use, or this one sat unread for 5 s; try again (docs/pins.md)",
+		       what, TS_PIN_READERS);
 		return -1;
 	}
 	if (strstr(buf, "\nerror incomplete\n")) {

@@ -69,6 +69,9 @@ int ts_read_bpf_table(enum ts_mode mode, struct ts_table *t);
 const char *ts_bpf_reason(int ret, const char *refused);
 union bpf_iter_link_info;
 int ts_bpf_iter_link(int prog_fd, const union bpf_iter_link_info *info);
+struct bpf_loader_ctx;
+void ts_bpf_log_setup(struct bpf_loader_ctx *ctx);
+void ts_bpf_log_print(const char *walk, int ret);
 
 /* pin.c: the pinned files in bpffs (docs/pins.md) */
 #define TS_PIN_DIR_DEFAULT	"/sys/fs/bpf/tcpstates"

@@ -19,6 +19,9 @@
  */
 #define TS_BPF_BUCKETS		8192
 
+/* The _ports walks the pinned program holds at once (pin.bpf.c). */
+#define TS_PIN_READERS		64
+
 /* counts[state * 2 + family]: 12 states by 2 families, a power of 2. */
 #define TS_BPF_CELLS		32
 

@@ -220,7 +220,8 @@ pin_ports() {
 	check "pinned tcpstates_ports is the module's (test netns)" \
 		cmp -s "$F.modports" "$F.pinports"
 	json_cut "$F.pm" >"$F.pm.cut"
-	in_ns "$TCPSTATES" --ports --source pin -j >"$F.ppin"
+	in_ns env TCPSTATES_BPF_DIR="$pins" "$TCPSTATES" --ports --source pin \
+		-j >"$F.ppin"
 	json_cut "$F.ppin" >"$F.ppin.cut"
 	in_ns "$TCPSTATES" --ports --source bpf -j >"$F.pbpf"
 	json_cut "$F.pbpf" >"$F.pbpf.cut"
@@ -263,8 +264,8 @@ pin_ports() {
 		[ "$bad" = 0 ]
 	ip netns exec "$big" unshare -p -f cat "$pins/tcpstates_ports" \
 		>"$F.big1"
-	ip netns exec "$big" unshare -p -f "$TCPSTATES" --ports \
-		--source pin >/dev/null 2>"$F.big1err"
+	ip netns exec "$big" unshare -p -f env TCPSTATES_BPF_DIR="$pins" \
+		"$TCPSTATES" --ports --source pin >/dev/null 2>"$F.big1err"
 	rc=$?
 	check "one task, 1300 rows: the file ends \"error incomplete\"" \
 		[ "$(tail -n 1 "$F.big1")" = "error incomplete" ]
