@@ -328,7 +328,8 @@ enum { TS_PORTS_WALK, TS_PORTS_PRINT, TS_PORTS_DONE };
 
 struct ts_port_row {
 	__u32 group;
-	__u32 cells[TS_PORT_STATES];	/* state - 1 */
+	/* By state: cells[0] unused, so that the index needs no subtraction. */
+	__u32 cells[TS_PORT_STATES + 1];
 };
 
 /* A reader's _ports walk: the walk first, so that a ts_walk is one. */
@@ -488,7 +489,7 @@ static long commit_key(__u32 i, void *data)
 	row = row_of(pp, key >> 4);
 	if (row < 0 || state < 1 || state > TS_PORT_STATES)
 		return 0;
-	cell = &pp->rows[row & (TS_PORT_ROWS - 1)].cells[state - 1];
+	cell = &pp->rows[row & (TS_PORT_ROWS - 1)].cells[state];
 	if (++*cell > pp->maxcell)
 		pp->maxcell = *cell;
 	return 0;
@@ -525,7 +526,7 @@ static long print_row(__u32 i, void *data)
 	group = r->group;
 	v[0] = group & (TS_NR_PORTS - 1);
 	for (k = 0; k < TS_PORT_STATES; k++)
-		v[1 + k] = r->cells[k];
+		v[1 + k] = r->cells[1 + k];
 	if (group < TS_NR_PORTS)
 		pr->err = bpf_seq_printf(pr->seq, ts_row_in, sizeof(ts_row_in),
 					 v, sizeof(v));
