@@ -120,14 +120,25 @@ dkms_has() {
 		grep -q "^tcpstates/$1, $2, [^:]*: installed"
 }
 
+# module_ko ABI: the module DKMS installed for ABI.
+module_ko() {
+	in_sys find /lib/modules/"$1" -name 'tcpstates.ko*' 2>/dev/null | head -n 1
+}
+
+# module_signer ABI: who signed it, if anyone.
+module_signer() {
+	local ko
+
+	ko=$(module_ko "$1")
+	[ -z "$ko" ] || in_sys modinfo -F signer "$ko" 2>/dev/null
+}
+
 # module_why ABI: why the module DKMS installed for ABI is not as it
 # should be (there, built for ABI, signed by DKMS's key), or nothing.
-# Sets signer.
 module_why() {
-	local ko magic subject
+	local ko magic subject signer
 
-	signer=
-	ko=$(in_sys find /lib/modules/"$1" -name 'tcpstates.ko*' 2>/dev/null | head -n 1)
+	ko=$(module_ko "$1")
 	if [ -z "$ko" ]; then
 		echo "no tcpstates.ko* under /lib/modules/$1"
 		return 0
@@ -175,7 +186,7 @@ purge_why() {
 }
 
 check_suite() {
-	local b headers first second libc need reader_ok t0 why pkgs
+	local b headers first second libc need reader_ok t0 why pkgs signer
 
 	t0=$(date +%s)
 	log=$logs/deb-check-$suite.log
@@ -236,6 +247,7 @@ check_suite() {
 	[ -z "$why" ] || show_log "$log"
 	result_why "$suite: apt-get install ${pkgs[*]#/tmp/debs/} $first: DKMS builds and installs it" "$why"
 	why=$(module_why "${first#linux-headers-}")
+	signer=$(module_signer "${first#linux-headers-}")
 	result_why "$suite: the module for ${first#linux-headers-} is built for it and signed${signer:+ (signer: $signer)}$([ -z "$signer" ] && [ -z "$why" ] && echo " # SKIP dkms $dkms_version signs nothing")" "$why"
 
 	# 2. Another kernel's headers: DKMS builds for it too.
@@ -303,12 +315,13 @@ for suite in $suites; do
 	check_suite
 	# The throwaway system: unmounted and deleted.
 	if [ -d "$work/$suite/root" ]; then
-		umount "$work/$suite/root/proc" "$work/$suite/root/dev" 2>/dev/null
-		umount "$work/$suite/root" 2>/dev/null
-		rm -rf "${work:?}/$suite"
+		umount -R "$work/$suite/root" 2>/dev/null ||
+			umount -R -l "$work/$suite/root"
+		# Never through a mounted overlay.
+		mountpoint -q "$work/$suite/root" || rm -rf "${work:?}/$suite"
 	fi
 done
-rm -rf "$work"
+grep -qF " $work/" /proc/self/mounts || rm -rf "$work"
 
 echo "# deb-check: $(($(date +%s) - start_all)) s"
 echo "1..$n"
