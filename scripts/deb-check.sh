@@ -23,7 +23,8 @@
 # (build/chroot/SUITE, scripts/chroot.sh), whose changes are thrown away:
 # the cached chroot is never written.  A release without a build chroot
 # (this machine's own, which make deps makes none of) gets one of its own
-# under build/deb-base (debootstrap, 2 to 5 minutes once, then reused).
+# under build/deb-base (debootstrap, 2 to 5 minutes once, then reused),
+# as are the packages apt downloads into the systems.
 # No module is loaded: the host's kernel does not matter.
 #
 # TAP on stdout, logs in build/logs/deb-check-SUITE.log; exit 1 if
@@ -44,6 +45,7 @@ if [ -z "${DEB_CHECK_NS:-}" ]; then
 fi
 
 work=$root/build/deb-check
+cache=$root/build/deb-base/archives
 logs=$root/build/logs
 debs=$root/build/deb
 suites=${DEB_SUITES:-bullseye bookworm trixie sid}
@@ -197,11 +199,14 @@ check_suite() {
 		return
 	fi
 	sys=$work/$suite/root
-	mkdir -p "$work/$suite"/{upper,work,root}
+	mkdir -p "$work/$suite"/{upper,work,root} "$cache/$suite/partial"
+	# The downloaded packages (headers, dkms's compiler) are kept for
+	# the next run, in a cache of this script's own.
 	if ! mount -t overlay overlay -o \
 		"lowerdir=$b,upperdir=$work/$suite/upper,workdir=$work/$suite/work" "$sys" \
 		>> "$log" 2>&1 || ! mount --bind /dev "$sys/dev" ||
-	   ! mount -t proc proc "$sys/proc"; then
+	   ! mount -t proc proc "$sys/proc" ||
+	   ! mount --bind "$cache/$suite" "$sys/var/cache/apt/archives"; then
 		show_log "$log"
 		result 1 "$suite: an overlay over $b"
 		return
@@ -324,6 +329,8 @@ check_suite() {
 	fi
 	[ -z "$why" ] || show_log "$log"
 	result_why "$suite: upgrade from $old to $ver, then purge" "$why"
+	# The cache keeps only what the archive still has.
+	in_sys apt-get -q autoclean >> "$log" 2>&1
 	echo "# $suite: $(($(date +%s) - t0)) s"
 }
 
