@@ -15,6 +15,9 @@
 #   make dkms-install     the module under DKMS (dkms-remove undoes it)
 #   make check-host       make demo in a fresh clone in a clean Debian 13
 #                         (HOST_SUITE) system made with debootstrap
+#   make deb              Debian packages into build/deb (debian/), lintian
+#   make check-deb        install, autoinstall, upgrade and purge them in
+#                         throwaway chroots of each Debian release
 #   make deps             what the above need, on a fresh Debian 12 or 13
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
@@ -72,6 +75,14 @@ bench: deps
 stress: deps
 	GUEST_TESTS=stress.sh DURATION=$${DURATION:-600} scripts/check.sh
 
+# tcpstates-dkms_VERSION_all.deb and tcpstates_VERSION_amd64.deb.
+deb:
+	DEPS=deb scripts/deps.sh
+	scripts/deb.sh
+
+check-deb: deb
+	scripts/deb-check.sh
+
 install:
 	scripts/install.sh install
 
@@ -93,4 +104,5 @@ distclean: clean
 	rm -rf build
 
 .PHONY: all module userspace selftests deps check check-debug check-harness check-host debug-kernel lint demo bench stress install uninstall \
+	deb check-deb \
 	dkms-install dkms-remove clean distclean

@@ -24,7 +24,9 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$here/.." && pwd)/build
-top=$build/chroot
+# CHROOT_DIR: another cache of them (scripts/deb-check.sh makes the
+# releases build/chroot lacks there).
+top=${CHROOT_DIR:-$build/chroot}
 # Lists in the chroot older than this many hours are refreshed.
 max_age=${APT_MAX_AGE:-6}
 # What every chroot has beyond minbase: the module's build, lint and DKMS.

@@ -16,7 +16,8 @@
 #
 # DEPS=demo installs only what make demo needs (no linting, bpf, dkms or
 # Prometheus tools), for make demo's kernel alone; DEPS=host only this
-# machine's packages and QEMU, no kernel headers or chroots.
+# machine's packages and QEMU, no kernel headers or chroots; DEPS=deb only
+# what make deb needs (debian/control's Build-Depends, and lintian).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,8 +29,12 @@ iproute2 net-tools util-linux procps kmod xz-utils zstd debootstrap
 debian-archive-keyring bc flex bison libelf-dev libssl-dev"
 PKGS="$DEMO_PKGS sparse python3 prometheus prometheus-node-exporter curl
 man-db groff-base dkms linux-source-6.12 clang llvm libbpf-dev bpftool
-zlib1g-dev"
+zlib1g-dev debhelper dh-dkms lintian"
+# What make deb needs: debian/control's Build-Depends, and lintian.
+DEB_PKGS="build-essential dpkg-dev fakeroot debhelper dh-dkms lintian
+clang llvm libbpf-dev bpftool"
 [ "${DEPS:-}" = demo ] && PKGS=$DEMO_PKGS
+[ "${DEPS:-}" = deb ] && PKGS=$DEB_PKGS
 
 # shellcheck source=kernel-lib.sh
 . "$here/kernel-lib.sh"
@@ -80,6 +85,7 @@ fi
 
 # shellcheck disable=SC2086
 apt_install $PKGS
+[ "${DEPS:-}" = deb ] && exit 0
 
 # The guests' QEMU: the machine's own if it is 8.1 or newer, else
 # bookworm-backports' (scripts/qemu.sh says why), and the host libraries
