@@ -29,7 +29,7 @@ iproute2 net-tools util-linux procps kmod xz-utils zstd debootstrap
 debian-archive-keyring bc flex bison libelf-dev libssl-dev"
 PKGS="$DEMO_PKGS sparse python3 prometheus prometheus-node-exporter curl
 man-db groff-base dkms linux-source-6.12 clang llvm libbpf-dev bpftool
-zlib1g-dev debhelper dh-dkms lintian"
+zlib1g-dev"
 # What make deb needs: debian/control's Build-Depends, and lintian.
 DEB_PKGS="build-essential dpkg-dev fakeroot debhelper dh-dkms lintian
 clang llvm libbpf-dev bpftool"
