@@ -576,12 +576,13 @@ static __always_inline int print_rows(struct seq_file *seq,
 				      struct ts_pin_ports *pp, struct net *net)
 {
 	struct ts_print pr = { .seq = seq, .pp = pp, .first = pp->printed };
-	__u32 n = pp->nr - pp->printed;
+	__u32 n = pp->nr - pp->printed, fit;
 
 	if (pp->printed > pp->nr || pp->nr > TS_PORT_ROWS)
 		return 1;
-	if (n > rows_that_fit(pp))
-		n = rows_that_fit(pp);
+	fit = rows_that_fit(pp);
+	if (n > fit)
+		n = fit;
 	if (!pp->head && print_head(seq, net))
 		return -1;
 	if (n)

@@ -100,21 +100,30 @@ static int take_sample(const struct ts_opts *o, struct ts_sample *s)
  * quietly; the program stays for the reads), else sock_diag.
  * TCPSTATES_NO_BPF=1 skips the load, not the pins.
  */
-static enum ts_source auto_source(void)
+/*
+ * Auto's last two steps: the bpf source if @open loads it (tried quietly),
+ * unless TCPSTATES_NO_BPF=1, else netlink.
+ */
+static enum ts_source bpf_or_netlink(int (*open)(void))
 {
 	const char *no_bpf = getenv("TCPSTATES_NO_BPF");
 	int ret;
 
+	if (no_bpf && *no_bpf && strcmp(no_bpf, "0"))
+		return TS_SRC_NETLINK;
+	ts_err_quiet = true;
+	ret = open();
+	ts_err_quiet = false;
+	return ret ? TS_SRC_NETLINK : TS_SRC_BPF;
+}
+
+static enum ts_source auto_source(void)
+{
 	if (!access(proc_path(), F_OK))
 		return TS_SRC_MODULE;
 	if (ts_pin_has(pin_dir(), TS_MODE_SAMPLE))
 		return TS_SRC_PIN;
-	if (no_bpf && *no_bpf && strcmp(no_bpf, "0"))
-		return TS_SRC_NETLINK;
-	ts_err_quiet = true;
-	ret = ts_bpf_open();
-	ts_err_quiet = false;
-	return ret ? TS_SRC_NETLINK : TS_SRC_BPF;
+	return bpf_or_netlink(ts_bpf_open);
 }
 
 static int find_procs(const struct ts_opts *o, struct ts_procs *p)
@@ -248,9 +257,6 @@ static const char *table_path(enum ts_mode mode)
  */
 static enum ts_source auto_table_source(const struct ts_opts *o)
 {
-	const char *no_bpf = getenv("TCPSTATES_NO_BPF");
-	int ret;
-
 	if (o->mode == TS_MODE_PORTS && o->fams != TS_FAMS_ALL)
 		return TS_SRC_NETLINK;
 	if (!access(table_path(o->mode), F_OK))
@@ -259,12 +265,7 @@ static enum ts_source auto_table_source(const struct ts_opts *o)
 		return TS_SRC_PIN;
 	if (o->mode == TS_MODE_ALL)
 		return TS_SRC_MODULE;
-	if (no_bpf && *no_bpf && strcmp(no_bpf, "0"))
-		return TS_SRC_NETLINK;
-	ts_err_quiet = true;
-	ret = ts_bpf_table_open();
-	ts_err_quiet = false;
-	return ret ? TS_SRC_NETLINK : TS_SRC_BPF;
+	return bpf_or_netlink(ts_bpf_table_open);
 }
 
 static int read_table(const struct ts_opts *o, struct ts_table *t)
