@@ -412,9 +412,7 @@ static void check_mode(struct ts_opts *o)
 	if (o->mode == TS_MODE_ALL && o->netns)
 		usage_err("--all-netns reads every netns from the initial one; drop --netns");
 	if (o->mode == TS_MODE_ALL && o->source == TS_SRC_NETLINK)
-		usage_err("--all-netns needs the module (/proc/tcpstates_all) or the pins; drop --source netlink");
-	if (o->mode == TS_MODE_ALL && o->source == TS_SRC_BPF)
-		usage_err("--all-netns needs the module (/proc/tcpstates_all) or the pins (--source pin); the bpf source has no such walk yet");
+		usage_err("--all-netns needs the module (/proc/tcpstates_all), the pins or the bpf source; drop --source netlink");
 	if (o->mode == TS_MODE_ALL && o->fams != TS_FAMS_ALL)
 		usage_err("--all-netns counts IPv4 and IPv6 together; drop -4/-6");
 	if (o->mode == TS_MODE_ALL && o->procs)

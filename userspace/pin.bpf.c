@@ -65,6 +65,7 @@ struct ts_pin_walk {
 	__u32 table;		/* TS_BPF_LISTEN, TS_BPF_EHASH or TS_PIN_DONE */
 	__u32 next;		/* the table's first bucket not yet walked */
 	__u32 failed;
+	__u32 all;		/* a walk of every netns (tcpstates_all) */
 };
 
 struct {
@@ -146,24 +147,28 @@ static long walk_chunk_groups(__u32 i, void *data)
  * under this call's RCU read-side section; a range whose steps ran out
  * inside a chain stops at its bucket, which the next call walks again.
  */
-static __always_inline void advance(struct ts_pin_walk *p, struct net *net,
-				    __u32 limit, const bool groups)
+static __always_inline __u32 advance(struct ts_pin_walk *p, struct net *net,
+				     __u32 limit, const bool groups)
 {
 	struct ts_walk *w = &p->w;
 	struct ts_loop l = { .w = w };
 	__u64 t0 = bpf_ktime_get_ns();
+	__u32 walked;
 	int k;
 
 	if (p->table >= TS_PIN_DONE || p->failed)
-		return;
+		return 0;
 	if (ts_walk_setup(w, net, p->table, p->next, limit)) {
 		p->failed = w->err;
 		if (!w->err) {
 			p->table++;
 			p->next = 0;
 		}
-		return;
+		return 0;
 	}
+	/* Every netns's sockets: sock_mine() in tcpstates_walk.bpf.h. */
+	if (groups && p->all)
+		w->net = 0;
 	if (groups)
 		bpf_loop(TS_PIN_LOOPS, walk_chunk_groups, &l, 0);
 	else
@@ -173,14 +178,16 @@ static __always_inline void advance(struct ts_pin_walk *p, struct net *net,
 	p->ns += bpf_ktime_get_ns() - t0;
 	if (w->err || w->slot == p->next) {
 		p->failed = w->err ? w->err : TS_BPF_EFAULT;
-		return;
+		return 0;
 	}
+	walked = w->slot - p->next;
 	p->next = w->slot;
 	if (p->next >= w->nr_slots) {
 		p->buckets += w->nr_slots;
 		p->table++;
 		p->next = 0;
 	}
+	return walked;
 }
 
 /* An open's first call: a walk of its own, from the first bucket. */
@@ -193,6 +200,7 @@ static __always_inline void start(struct ts_pin_walk *p, struct seq_file *seq)
 	p->table = TS_BPF_LISTEN;
 	p->next = 0;
 	p->failed = 0;
+	p->all = 0;
 }
 
 #define TS_CELL(st, fam)	(w->counts[((st) * 2 + (fam)) & (TS_BPF_CELLS - 1)])
@@ -323,13 +331,25 @@ int tcpstates_pin(struct bpf_iter__task *ctx)
 /* Walks at once, and how long one may sit unread before another takes it. */
 #define TS_PORT_READERS		TS_PIN_READERS
 #define TS_PORT_STALE_NS	(5ULL * 1000000000)
+/* Private tables a call finds in one walk of the netns list. */
+#define TS_ALL_BATCH		32
 
-enum { TS_PORTS_WALK, TS_PORTS_PRINT, TS_PORTS_DONE };
+/*
+ * A pass of tcpstates_all walks the shared tables (TS_PORTS_WALK), each
+ * private ehash (TS_ALL_PRIVATE), then the netns list (TS_ALL_LIST),
+ * before its rows are printed.
+ */
+enum { TS_PORTS_WALK, TS_PORTS_PRINT, TS_PORTS_DONE, TS_ALL_PRIVATE,
+	TS_ALL_LIST };
 
 struct ts_port_row {
 	__u32 group;
 	/* By state: cells[0] unused, so that the index needs no subtraction. */
 	__u32 cells[TS_PORT_STATES + 1];
+	/* tcpstates_all: the netns's TIME_WAIT picture, if it is still there. */
+	__s32 tw_count;
+	__s32 max_tw;
+	__u32 seen;
 };
 
 /* A reader's _ports walk: the walk first, so that a ts_walk is one. */
@@ -344,7 +364,19 @@ struct ts_pin_ports {
 	__u32 phase;
 	__u32 head;		/* the first three lines printed */
 	__u32 maxcell;		/* the largest count yet: how wide rows are */
+	__u32 denied;		/* tcpstates_all opened outside the initial netns */
 	__u64 last;		/* when a call last ran: see reclaim() */
+	/* tcpstates_all: the initial netns, and the private ehash walked. */
+	__u64 init;
+	__u64 shared;		/* the shared tables' struct inet_hashinfo */
+	__u64 cookie;		/* the private table's netns's net_cookie */
+	__u32 private_on;	/* that table is being walked */
+	/* The next private tables by net_cookie, found by this call. */
+	__u32 bn;
+	__u32 bi;
+	__u32 pad;
+	__u64 bcookie[TS_ALL_BATCH];
+	__u64 bnet[TS_ALL_BATCH];
 	struct ts_port_row rows[TS_PORT_ROWS];
 };
 
@@ -377,6 +409,8 @@ static __always_inline __u32 ts_group_of(struct ts_walk *w, __u32 lport,
 	__u32 word = (lport & (TS_NR_PORTS - 1)) / 64;
 	__u32 group;
 
+	if (pp->p.all)
+		return w->last_inum < pp->floor ? TS_NO_GROUP : w->last_inum;
 	if (w->listen)
 		pp->listening[word] |= bit;
 	if (pp->listening[word] & bit)
@@ -453,8 +487,12 @@ static long search_step(__u32 i, void *data)
 	return 0;
 }
 
-/* The row of @group: the last one, else a binary search, else a new one. */
-static __always_inline int row_of(struct ts_pin_ports *pp, __u32 group)
+/*
+ * The row of @group: the last one, else a binary search, else a new one
+ * if @make.
+ */
+static __always_inline int row_of(struct ts_pin_ports *pp, __u32 group,
+				  bool make)
 {
 	struct ts_search s = { .pp = pp, .group = group, .hi = pp->nr };
 	__u32 i;
@@ -471,7 +509,7 @@ static __always_inline int row_of(struct ts_pin_ports *pp, __u32 group)
 		pp->hit = i;
 		return i;
 	}
-	return row_insert(pp, i, group);
+	return make ? row_insert(pp, i, group) : -1;
 }
 
 /* One key of the chain into its row: a bpf_loop() step, checked once. */
@@ -479,14 +517,15 @@ static long commit_key(__u32 i, void *data)
 {
 	struct ts_walk *w = ((struct ts_loop *)data)->w;
 	struct ts_pin_ports *pp = (struct ts_pin_ports *)w;
-	__u32 key, state, *cell;
+	__u32 state, *cell;
+	__u64 key;
 	int row;
 
 	if (i >= TS_UNDO)
 		return 1;
 	key = w->keys[i & (TS_UNDO - 1)];
 	state = key & 15;
-	row = row_of(pp, key >> 4);
+	row = row_of(pp, key >> 4, true);
 	if (row < 0 || state < 1 || state > TS_PORT_STATES)
 		return 0;
 	cell = &pp->rows[row & (TS_PORT_ROWS - 1)].cells[state];
@@ -537,30 +576,69 @@ static long print_row(__u32 i, void *data)
 	return pr->err < 0;
 }
 
+static const char ts_row_all[] = "netns %u %u %u %u %u %u %u %u %u %u %u %u";
+
+/* The next tcpstates_all row, if its netns was still there. */
+static long print_all_row(__u32 i, void *data)
+{
+	struct ts_print *pr = data;
+	struct ts_port_row *r;
+	__u64 v[1 + TS_PORT_STATES];
+	__u32 k;
+
+	r = &pr->pp->rows[(pr->first + i) & (TS_PORT_ROWS - 1)];
+	pr->n++;
+	if (!r->seen)
+		return 0;
+	v[0] = r->group;
+	for (k = 0; k < TS_PORT_STATES; k++)
+		v[1 + k] = r->cells[1 + k];
+	/* 14 numbers: more than one bpf_seq_printf() takes. */
+	pr->err = bpf_seq_printf(pr->seq, ts_row_all, sizeof(ts_row_all), v,
+				 sizeof(v));
+	if (pr->err >= 0)
+		pr->err = BPF_SEQ_PRINTF(pr->seq,
+					 " tw_count %d max_tw_buckets %d\n",
+					 r->tw_count, r->max_tw);
+	return pr->err < 0;
+}
+
 /*
  * How many rows fit in TS_PRINT_BYTES, each at most "out 65535" and 11
  * counts as wide as the largest count of the walk.
  */
-static __always_inline __u32 rows_that_fit(struct ts_pin_ports *pp)
+static __always_inline __u32 rows_that_fit(struct ts_pin_ports *pp,
+					   const bool all)
 {
 	__u32 m = pp->maxcell, digits = 1, k;
+	/*
+	 * "out 65535" and a newline; "netns" and 10 digits, " tw_count " and
+	 * " max_tw_buckets " and 11 characters each.
+	 */
+	__u32 rest = all ? 6 + 10 + 10 + 11 + 16 + 11 + 1 : 10;
 
 	for (k = 0; k < 9 && m >= 10; k++) {
 		m /= 10;
 		digits++;
 	}
-	return TS_PRINT_BYTES / (10 + TS_PORT_STATES * (1 + digits));
+	return TS_PRINT_BYTES / (rest + TS_PORT_STATES * (1 + digits));
 }
 
-static __always_inline int print_head(struct seq_file *seq, struct net *net)
+static __always_inline int print_head(struct seq_file *seq, struct net *net,
+				      bool all)
 {
 	__u32 st;
 	int err;
 
-	err = BPF_SEQ_PRINTF(seq, "tcpstates_ports 1\nnetns %u\ndirection port",
-			     BPF_CORE_READ(net, ns.inum));
+	if (all)
+		err = BPF_SEQ_PRINTF(seq, "tcpstates_all 1\nnetns <inode>");
+	else
+		err = BPF_SEQ_PRINTF(seq, "tcpstates_ports 1\nnetns %u\ndirection port",
+				     BPF_CORE_READ(net, ns.inum));
 	for (st = TS_TCP_ESTABLISHED; st <= TS_TCP_CLOSING && !err; st++)
 		err = BPF_SEQ_PRINTF(seq, " %s", ts_names[st]);
+	if (!err && all)
+		err = BPF_SEQ_PRINTF(seq, " tw_count <n> max_tw_buckets <n>");
 	if (!err)
 		err = BPF_SEQ_PRINTF(seq, "\n");
 	return err;
@@ -573,19 +651,22 @@ static __always_inline int print_head(struct seq_file *seq, struct net *net)
  * this call's output away, and calls again).
  */
 static __always_inline int print_rows(struct seq_file *seq,
-				      struct ts_pin_ports *pp, struct net *net)
+				      struct ts_pin_ports *pp, struct net *net,
+				      const bool all)
 {
 	struct ts_print pr = { .seq = seq, .pp = pp, .first = pp->printed };
 	__u32 n = pp->nr - pp->printed, fit;
 
 	if (pp->printed > pp->nr || pp->nr > TS_PORT_ROWS)
 		return 1;
-	fit = rows_that_fit(pp);
+	fit = rows_that_fit(pp, all);
 	if (n > fit)
 		n = fit;
-	if (!pp->head && print_head(seq, net))
+	if (!pp->head && print_head(seq, net, all))
 		return -1;
-	if (n)
+	if (n && all)
+		bpf_loop(n, print_all_row, &pr, 0);
+	else if (n)
 		bpf_loop(n, print_row, &pr, 0);
 	if (pr.err < 0)
 		return -1;
@@ -609,6 +690,8 @@ static __always_inline void next_pass(struct ts_pin_ports *pp)
 	pp->printed = 0;
 	pp->hit = 0;
 	pp->phase = TS_PORTS_WALK;
+	pp->cookie = 0;
+	pp->private_on = 0;
 	p->table = TS_BPF_LISTEN;
 	p->next = 0;
 }
@@ -623,8 +706,220 @@ static long clear_listening(__u32 i, void *data)
 	return 0;
 }
 
+/*
+ * tcpstates_all: the netns list, from the initial netns's entry, which
+ * follows the list head (the first netns made, and never taken out).
+ * Walked under the call's RCU read-side section, as for_each_net_rcu():
+ * an entry taken out still leads on.  A netns is found by what it was
+ * when found; nothing of it is kept past the call but its inode and
+ * cookie (a private ehash is freed with its netns, without waiting for
+ * readers: module/compat.h).
+ */
+#define TS_ALL_NETS		65536
+
+struct ts_list {
+	struct ts_pin_ports *pp;
+	__u64 head;
+	__u64 pos;
+	__u64 want;		/* TS_ALL_PRIVATE: the smallest cookie wanted */
+	__u64 cookie;		/* find_batch(): the one being placed */
+	__u32 at;
+};
+
+static __always_inline struct net *list_next(struct ts_list *l)
+{
+	__u64 next = 0;
+
+	bpf_probe_read_kernel(&next, sizeof(next), (void *)l->pos);
+	if (!next || next == l->head)
+		return NULL;
+	l->pos = next;
+	return (struct net *)(next - bpf_core_field_offset(struct net, list));
+}
+
+static __always_inline bool net_private(struct ts_pin_ports *pp,
+					struct net *n)
+{
+	return (__u64)BPF_CORE_READ(n, ipv4.tcp_death_row.hashinfo) !=
+	       pp->shared;
+}
+
+/* One place down the batch, from l->at, for a smaller cookie. */
+static long shift_batch(__u32 i, void *data)
+{
+	struct ts_list *l = data;
+	struct ts_pin_ports *pp = l->pp;
+	__u32 j = l->at;
+
+	if (j < 1 || j >= TS_ALL_BATCH ||
+	    pp->bcookie[(j - 1) & (TS_ALL_BATCH - 1)] <= l->cookie)
+		return 1;
+	barrier_var(j);
+	pp->bcookie[j & (TS_ALL_BATCH - 1)] =
+		pp->bcookie[(j - 1) & (TS_ALL_BATCH - 1)];
+	pp->bnet[j & (TS_ALL_BATCH - 1)] =
+		pp->bnet[(j - 1) & (TS_ALL_BATCH - 1)];
+	l->at = j - 1;
+	return 0;
+}
+
+/*
+ * The TS_ALL_BATCH private tables of the smallest net_cookies from
+ * l->want on, sorted: the list is mostly in cookie order (a netns is
+ * listed as it is made), so most are placed last or not at all.
+ */
+static long find_batch(__u32 i, void *data)
+{
+	struct ts_list *l = data;
+	struct ts_pin_ports *pp = l->pp;
+	struct net *n = list_next(l);
+	__u64 cookie;
+
+	if (!n)
+		return 1;
+	cookie = BPF_CORE_READ(n, net_cookie);
+	if (cookie < l->want || !net_private(pp, n))
+		return 0;
+	if (pp->bn >= TS_ALL_BATCH) {
+		if (cookie >= pp->bcookie[TS_ALL_BATCH - 1])
+			return 0;
+		pp->bn = TS_ALL_BATCH - 1;
+	}
+	l->cookie = cookie;
+	l->at = pp->bn;
+	bpf_loop(TS_ALL_BATCH, shift_batch, l, 0);
+	pp->bcookie[l->at & (TS_ALL_BATCH - 1)] = cookie;
+	pp->bnet[l->at & (TS_ALL_BATCH - 1)] = (__u64)n;
+	pp->bn++;
+	return 0;
+}
+
+/*
+ * A netns's TIME_WAIT picture into its row: a netns of this pass with a
+ * private ehash has one, sockets or not (module/allns.c); a row whose
+ * netns is gone by now is not printed.
+ */
+static long fill_row(__u32 i, void *data)
+{
+	struct ts_list *l = data;
+	struct ts_pin_ports *pp = l->pp;
+	struct net *n = list_next(l);
+	struct ts_port_row *r;
+	__u32 inum;
+	int row;
+
+	if (!n)
+		return 1;
+	inum = BPF_CORE_READ(n, ns.inum);
+	if (inum < pp->floor)
+		return 0;
+	row = row_of(pp, inum, net_private(pp, n));
+	if (row < 0)
+		return 0;
+	r = &pp->rows[row & (TS_PORT_ROWS - 1)];
+	r->tw_count = BPF_CORE_READ(n, ipv4.tcp_death_row.tw_refcount.refs.counter) - 1;
+	r->max_tw = BPF_CORE_READ(n, ipv4.tcp_death_row.sysctl_max_tw_buckets);
+	r->seen = 1;
+	return 0;
+}
+
+static __always_inline void list_start(struct ts_list *l,
+				       struct ts_pin_ports *pp)
+{
+	struct net *init = (struct net *)pp->init;
+
+	l->pp = pp;
+	l->head = (__u64)BPF_CORE_READ(init, list.prev);
+	l->pos = l->head;
+}
+
+/*
+ * The next private tables, into the batch: once a call (a netns found
+ * by an earlier call may be gone), and again when the batch is spent.
+ * Counted as a bucket per 16 netns in the call's budget.
+ */
+static __always_inline __u32 find_private(struct ts_pin_ports *pp)
+{
+	struct ts_list l = { .want = pp->cookie + !pp->private_on };
+	__u32 cost = 1;
+
+	list_start(&l, pp);
+	pp->bn = 0;
+	pp->bi = 0;
+	cost += (__u32)bpf_loop(TS_ALL_NETS, find_batch, &l, 0) / 16;
+	return cost;
+}
+
+/*
+ * TS_ALL_PRIVATE's share: @limit buckets at most of the private ehash
+ * walked, or of the next one, in net_cookie order; returns the buckets
+ * walked.  *@found says whether this call found the batch.
+ */
+static __always_inline __u32 private_step(struct ts_pin_ports *pp,
+					  __u32 limit, __u32 *found)
+{
+	struct ts_pin_walk *p = &pp->p;
+	__u32 cost = 0, i;
+	__u64 net;
+
+	if (!*found || (pp->bi >= pp->bn && pp->bn == TS_ALL_BATCH)) {
+		cost = find_private(pp);
+		*found = 1;
+	}
+	if (pp->bi >= pp->bn) {
+		pp->phase = TS_ALL_LIST;
+		return cost;
+	}
+	i = pp->bi & (TS_ALL_BATCH - 1);
+	net = pp->bnet[i];
+	/* A new table, or the one walked went with its netns. */
+	if (!pp->private_on || pp->bcookie[i] != pp->cookie) {
+		pp->cookie = pp->bcookie[i];
+		pp->private_on = 1;
+		p->table = TS_BPF_EHASH;
+		p->next = 0;
+	}
+	cost += advance(p, (struct net *)net, limit, true);
+	if (p->table == TS_PIN_DONE) {
+		pp->private_on = 0;
+		pp->bi++;
+	}
+	return cost ? cost : 1;
+}
+
+/* The walk's parent chain up to the idle task, whose netns is init_net. */
+struct ts_up {
+	struct task_struct *t;
+};
+
+static long up_step(__u32 i, void *data)
+{
+	struct ts_up *u = data;
+	struct task_struct *t = u->t;
+	struct task_struct *parent = BPF_CORE_READ(t, real_parent);
+
+	if (!parent || parent == t)
+		return 1;
+	u->t = parent;
+	return BPF_CORE_READ(parent, pid) == 0;
+}
+
+static __always_inline __u64 init_net_of(struct task_struct *task)
+{
+	struct ts_up u = { .t = task };
+	struct task_struct *t;
+
+	bpf_loop(4096, up_step, &u, 0);
+	t = u.t;
+	if (BPF_CORE_READ(t, pid))
+		return 0;
+	return (__u64)BPF_CORE_READ(t, nsproxy, net_ns);
+}
+
 static __always_inline void ports_start(struct ts_pin_ports *pp,
-					struct seq_file *seq)
+					struct seq_file *seq, bool all,
+					struct task_struct *task,
+					struct net *net)
 {
 	start(&pp->p, seq);
 	bpf_loop(TS_NR_PORTS / 64, clear_listening, &pp, 0);
@@ -636,30 +931,61 @@ static __always_inline void ports_start(struct ts_pin_ports *pp,
 	pp->phase = TS_PORTS_WALK;
 	pp->head = 0;
 	pp->maxcell = 0;
+	pp->p.all = all;
+	pp->denied = 0;
+	pp->cookie = 0;
+	pp->private_on = 0;
+	if (!all)
+		return;
+	/* As the module's: the initial netns's view of every netns. */
+	pp->init = init_net_of(task);
+	pp->shared = (__u64)BPF_CORE_READ(net, ipv4.tcp_death_row.hashinfo);
+	if (!pp->init || pp->init != (__u64)net) {
+		pp->denied = 1;
+		pp->phase = TS_PORTS_DONE;
+	}
 }
 
 /*
  * One call's share: walk @limit buckets of a table, or print a batch of
- * rows once the pass is walked.
+ * rows once the pass is walked; returns what print_rows() did, and the
+ * buckets walked into *@walked.
  */
 static __always_inline int ports_step(struct seq_file *seq,
 				      struct ts_pin_ports *pp,
-				      struct net *net, __u32 limit)
+				      struct net *net, __u32 limit,
+				      __u32 *walked, __u32 *found,
+				      const bool all)
 {
 	struct ts_pin_walk *p = &pp->p;
+	struct ts_list l = { };
 	int done;
 
+	*walked = 0;
 	if (pp->phase == TS_PORTS_WALK) {
-		advance(p, net, limit, true);
+		*walked = advance(p, net, limit, true);
 		if (p->failed)
 			pp->phase = TS_PORTS_DONE;
 		else if (p->table == TS_PIN_DONE)
-			pp->phase = TS_PORTS_PRINT;
+			pp->phase = all ? TS_ALL_PRIVATE : TS_PORTS_PRINT;
+		return 0;
+	}
+	if (all && pp->phase == TS_ALL_PRIVATE) {
+		*walked = private_step(pp, limit, found);
+		if (p->failed)
+			pp->phase = TS_PORTS_DONE;
+		return 0;
+	}
+	if (all && pp->phase == TS_ALL_LIST) {
+		list_start(&l, pp);
+		bpf_loop(TS_ALL_NETS, fill_row, &l, 0);
+		pp->phase = TS_PORTS_PRINT;
+		*walked = 1;
 		return 0;
 	}
 	if (pp->phase != TS_PORTS_PRINT)
 		return 0;
-	done = print_rows(seq, pp, net);
+	done = print_rows(seq, pp, net, all);
 	if (done > 0)
 		next_pass(pp);
 	return done;
@@ -670,16 +996,36 @@ struct ts_ports_call {
 	struct seq_file *seq;
 	struct ts_pin_ports *pp;
 	struct net *net;
-	__u32 limit;
+	__u32 limit;		/* buckets this call may still walk */
+	__u32 found;		/* the private tables' batch was found */
 	int printed;		/* the last step's print_rows(), if it printed */
 };
 
+/*
+ * One step; the call ends after a batch of rows (two could overflow the
+ * seq_file's buffer, which fails a read that has nothing else in it with
+ * E2BIG), when the walk ends, or when its buckets are spent.
+ */
+static __always_inline long call_step(struct ts_ports_call *c,
+				      const bool all)
+{
+	bool printing = c->pp->phase == TS_PORTS_PRINT;
+	__u32 walked;
+
+	c->printed = ports_step(c->seq, c->pp, c->net, c->limit, &walked,
+				&c->found, all);
+	c->limit = walked < c->limit ? c->limit - walked : 0;
+	return printing || c->pp->phase == TS_PORTS_DONE || !c->limit;
+}
+
 static long ports_tick(__u32 i, void *data)
 {
-	struct ts_ports_call *c = data;
+	return call_step(data, false);
+}
 
-	c->printed = ports_step(c->seq, c->pp, c->net, c->limit);
-	return c->printed < 0 || c->pp->phase == TS_PORTS_DONE;
+static long all_tick(__u32 i, void *data)
+{
+	return call_step(data, true);
 }
 
 /* A walk nobody read for TS_PORT_STALE_NS: its reader went away. */
@@ -716,8 +1062,18 @@ static __always_inline struct ts_pin_ports *ports_claim(__u64 *key)
 	return bpf_map_lookup_elem(&ts_ports, key);
 }
 
-SEC("iter/task")
-int tcpstates_pin_ports(struct bpf_iter__task *ctx)
+/*
+ * Steps a tick takes at most: one does for _ports (a table's chunk);
+ * tcpstates_all's private tables are often small, and a tick walks as
+ * many as TS_BPF_BUCKETS buckets hold.  The last call's steps.
+ */
+#define TS_ALL_TICK_STEPS	16
+#define TS_LAST_STEPS		3
+#define TS_ALL_LAST_STEPS	4096
+
+/* Both files' program: _ports if !@all, else _all. */
+static __always_inline int ports_call(struct bpf_iter__task *ctx,
+				      const bool all)
 {
 	struct ts_ports_call c = { .seq = ctx->meta->seq };
 	struct task_struct *tick = ctx->task;
@@ -747,10 +1103,13 @@ int tcpstates_pin_ports(struct bpf_iter__task *ctx)
 	c.pp = pp;
 	pp->last = bpf_ktime_get_ns();
 	if (tick && !seq_num)
-		ports_start(pp, c.seq);
+		ports_start(pp, c.seq, all, task, c.net);
 	if (tick) {
 		c.limit = TS_BPF_BUCKETS;
-		bpf_loop(1, ports_tick, &c, 0);
+		if (all)
+			bpf_loop(TS_ALL_TICK_STEPS, all_tick, &c, 0);
+		else
+			bpf_loop(1, ports_tick, &c, 0);
 		return 0;
 	}
 	/*
@@ -758,15 +1117,40 @@ int tcpstates_pin_ports(struct bpf_iter__task *ctx)
 	 * stretches bounded as the file's, then one batch of rows.
 	 */
 	c.limit = ts_stretch_max ? ts_stretch_max : ~0U;
-	bpf_loop(3, ports_tick, &c, 0);
+	if (all)
+		bpf_loop(TS_ALL_LAST_STEPS, all_tick, &c, 0);
+	else
+		bpf_loop(TS_LAST_STEPS, ports_tick, &c, 0);
 	if (c.printed < 0)
 		return 0;
-	/* Nothing printed is an empty file; rows printed are never a short one. */
-	if (pp->head && (pp->phase != TS_PORTS_DONE || pp->p.failed) &&
-	    BPF_SEQ_PRINTF(c.seq, "error incomplete\n"))
+	if (pp->denied) {
+		BPF_SEQ_PRINTF(c.seq, "error netns\n");
+	} else if (pp->head && (pp->phase != TS_PORTS_DONE || pp->p.failed) &&
+		   BPF_SEQ_PRINTF(c.seq, "error incomplete\n")) {
+		/* Nothing printed is an empty file; rows printed never a short one. */
 		return 0;
+	}
 	bpf_map_delete_elem(&ts_ports, &key);
 	return 0;
+}
+
+SEC("iter/task")
+int tcpstates_pin_ports(struct bpf_iter__task *ctx)
+{
+	return ports_call(ctx, false);
+}
+
+/*
+ * DIR/tcpstates_all: module/allns.c's file, a row per netns with sockets
+ * or a private ehash, from one walk of the shared tables and one of each
+ * private ehash, by the same rows and passes as tcpstates_pin_ports's,
+ * keyed by the netns's inode.  Pinned 0400; read from the initial netns
+ * only, as the module's file is ("error netns" elsewhere).
+ */
+SEC("iter/task")
+int tcpstates_pin_all(struct bpf_iter__task *ctx)
+{
+	return ports_call(ctx, true);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -48,10 +48,11 @@
 #define TS_PIN_STRETCH		(16 * TS_BPF_BUCKETS)
 #define TS_PIN_REFUSED		"the kernel refused the program: a pin needs Linux 6.1 or later (bpf_loop, task storage, BTF)"
 
-#define TS_PIN_NR_FILES		2
+#define TS_PIN_NR_FILES		3
+#define TS_PIN_ALL		2	/* ts_pin_files[]'s tcpstates_all */
 
 static const char * const ts_pin_files[TS_PIN_NR_FILES] = {
-	"tcpstates", "tcpstates_ports",
+	"tcpstates", "tcpstates_ports", "tcpstates_all",
 };
 
 /* What a pin made, to take back if it fails: nothing is left half-made. */
@@ -231,48 +232,55 @@ static bool preemptible(void)
 }
 
 /*
+ * load_direct() and load_probe(): one variant of the pinned programs
+ * (the light skeletons' two types, alike but for their names) loaded,
+ * its programs into @fds, or the kernel's -errno, with the verifier's
+ * log printed if asked for.
+ */
+#define TS_DEFINE_PIN_LOAD(variant)					\
+static int load_##variant(int *fds, unsigned int stretch)		\
+{									\
+	struct ts_pin_##variant *s = ts_pin_##variant##__open();	\
+	int ret;							\
+									\
+	if (!s)								\
+		return -errno;						\
+	ts_bpf_log_setup(&s->ctx);					\
+	ret = ts_pin_##variant##__load(s);				\
+	ts_bpf_log_print("pinned " #variant, ret);			\
+	if (!ret) {							\
+		s->bss->ts_stretch_max = stretch;			\
+		fds[0] = dup(s->progs.tcpstates_pin.prog_fd);		\
+		fds[1] = dup(s->progs.tcpstates_pin_ports.prog_fd);	\
+		fds[2] = dup(s->progs.tcpstates_pin_all.prog_fd);	\
+		if (fds[0] < 0 || fds[1] < 0 || fds[2] < 0)		\
+			ret = -errno;					\
+	}								\
+	ts_pin_##variant##__destroy(s);					\
+	return ret;							\
+}
+
+TS_DEFINE_PIN_LOAD(direct)
+TS_DEFINE_PIN_LOAD(probe)
+
+/*
  * The programs, loaded, one a file of ts_pin_files[] into @fds: the
  * plain-load walk, else the probe-read one, the last call bounded to
  * @stretch buckets a table (0: no bound).
  */
 static int load(int fds[TS_PIN_NR_FILES], unsigned int stretch)
 {
-	struct ts_pin_direct *direct;
-	struct ts_pin_probe *probe;
+	const char *probe = getenv("TCPSTATES_BPF_PROBE_READ");
 	int ret;
 
 	setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ RLIM_INFINITY, RLIM_INFINITY });
-	direct = ts_pin_direct__open();
-	if (!direct)
-		return -errno;
-	ts_bpf_log_setup(&direct->ctx);
-	ret = ts_pin_direct__load(direct);
-	if (!ret) {
-		direct->bss->ts_stretch_max = stretch;
-		fds[0] = dup(direct->progs.tcpstates_pin.prog_fd);
-		fds[1] = dup(direct->progs.tcpstates_pin_ports.prog_fd);
-		ts_pin_direct__destroy(direct);
-		return fds[0] < 0 || fds[1] < 0 ? -errno : 0;
+	/* The older walk on demand, as bpf.c's: the tests compare both. */
+	if (!probe || !strcmp(probe, "0")) {
+		ret = load_direct(fds, stretch);
+		if (!ret || ret == -EPERM)
+			return ret;
 	}
-	ts_bpf_log_print("pinned plain", ret);
-	ts_pin_direct__destroy(direct);
-	if (ret == -EPERM)
-		return ret;
-	probe = ts_pin_probe__open();
-	if (!probe)
-		return -errno;
-	ts_bpf_log_setup(&probe->ctx);
-	ret = ts_pin_probe__load(probe);
-	if (ret) {
-		ts_bpf_log_print("pinned probe", ret);
-		ts_pin_probe__destroy(probe);
-		return ret;
-	}
-	probe->bss->ts_stretch_max = stretch;
-	fds[0] = dup(probe->progs.tcpstates_pin.prog_fd);
-	fds[1] = dup(probe->progs.tcpstates_pin_ports.prog_fd);
-	ts_pin_probe__destroy(probe);
-	return fds[0] < 0 || fds[1] < 0 ? -errno : 0;
+	return load_probe(fds, stretch);
 }
 
 /*
@@ -323,10 +331,13 @@ static int pin_file(const char *gen, const char *name, int prog,
 	return ret ? -1 : 0;
 }
 
-/* DIR/VERSION-PID/ with each of ts_pin_files[], mode @mode. */
+/*
+ * DIR/VERSION-PID/ with each of ts_pin_files[], mode @mode; tcpstates_all
+ * 0400 whatever the mode, as the module's: it shows every container.
+ */
 static int pin_files(const char *gen, unsigned int mode)
 {
-	int fds[TS_PIN_NR_FILES] = { -1, -1 };
+	int fds[TS_PIN_NR_FILES] = { -1, -1, -1 };
 	unsigned int i;
 	int ret;
 
@@ -336,7 +347,8 @@ static int pin_files(const char *gen, unsigned int mode)
 		goto out;
 	}
 	for (i = 0; i < TS_PIN_NR_FILES && !ret; i++)
-		ret = pin_file(gen, ts_pin_files[i], fds[i], mode);
+		ret = pin_file(gen, ts_pin_files[i], fds[i],
+			       i == TS_PIN_ALL ? 0400 : mode);
 out:
 	for (i = 0; i < TS_PIN_NR_FILES; i++)
 		if (fds[i] >= 0)
@@ -344,29 +356,39 @@ out:
 	return ret ? -1 : 0;
 }
 
-static int ts_table_link = -1;
+/* The one-shot iterators of tcpstates_ports and tcpstates_all. */
+static int ts_table_links[2] = { -1, -1 };
 
 /*
- * --ports with --source bpf: the program DIR/tcpstates_ports runs, loaded
- * and attached once, here, and read through an iterator of its own at
- * each read, in this thread's netns, unpinned.
+ * --ports and --all-netns with --source bpf: the programs of the pinned
+ * files DIR/tcpstates_ports and DIR/tcpstates_all, loaded and attached
+ * once, here, and read through an iterator of their own at each read,
+ * in this thread's netns, unpinned.
  */
 int ts_bpf_table_open(void)
 {
-	int fds[TS_PIN_NR_FILES] = { -1, -1 };
+	int fds[TS_PIN_NR_FILES] = { -1, -1, -1 };
+	unsigned int i;
 	int ret;
 
-	if (ts_table_link >= 0)
+	if (ts_table_links[0] >= 0)
 		return 0;
 	ret = load(fds, preemptible() ? 0 : TS_PIN_STRETCH);
-	if (!ret) {
-		ts_table_link = attach(fds[1]);
-		ret = ts_table_link < 0 ? -errno : 0;
+	for (i = 0; !ret && i < 2; i++) {
+		ts_table_links[i] = attach(fds[1 + i]);
+		ret = ts_table_links[i] < 0 ? -errno : 0;
 	}
-	close(fds[0]);
-	close(fds[1]);
-	if (ret)
+	for (i = 0; i < TS_PIN_NR_FILES; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (ret) {
+		for (i = 0; i < 2; i++)
+			if (ts_table_links[i] >= 0)
+				close(ts_table_links[i]);
+		ts_table_links[0] = -1;
+		ts_table_links[1] = -1;
 		ts_err("bpf: %s", ts_bpf_reason(ret, TS_PIN_REFUSED));
+	}
 	return ret ? -1 : 0;
 }
 
@@ -379,14 +401,10 @@ int ts_read_bpf_table(enum ts_mode mode, struct ts_table *t)
 
 	t->mode = mode;
 	t->source = TS_SRC_BPF;
-	if (mode != TS_MODE_PORTS) {
-		ts_err("bpf: --all-netns needs the module (/proc/tcpstates_all); the bpf source has no such walk yet");
-		return -1;
-	}
 	if (ts_bpf_table_open())
 		return -1;
 	memset(&attr, 0, sizeof(attr));
-	attr.iter_create.link_fd = ts_table_link;
+	attr.iter_create.link_fd = ts_table_links[mode == TS_MODE_ALL];
 	fd = skel_sys_bpf(BPF_ITER_CREATE, &attr, sizeof(attr));
 	if (fd < 0 || ts_read_fd(fd, &buf, &len)) {
 		ts_err("bpf: reading the walk: %s", strerror(errno));

@@ -66,8 +66,8 @@ static void pin_version(const struct ts_pin_file *f, char *ver, size_t len)
 static int open_error(const struct ts_pin_file *f, int err)
 {
 	if (err == ENOENT)
-		ts_err("%s: not pinned: run tcpstates pin, or use --source netlink",
-		       f->path);
+		ts_err("%s: not pinned: run tcpstates pin, or use --source %s",
+		       f->path, strstr(f->path, "_all") ? "bpf" : "netlink");
 	else if (err == EACCES || err == EPERM)
 		ts_err("%s: permission denied: the pin's mode keeps it from this user (tcpstates pin --mode)",
 		       f->path);
@@ -92,6 +92,10 @@ int ts_pin_check(const char *what, const char *buf, size_t len)
 	if (!strncmp(buf, "error busy\n", 11) || strstr(buf, "\nerror busy\n")) {
 		ts_err("%s: busy: every one of the pinned walk's %d places for readers is in use, or this one sat unread for 5 s; try again (docs/pins.md)",
 		       what, TS_PIN_READERS);
+		return -1;
+	}
+	if (!strncmp(buf, "error netns\n", 12)) {
+		ts_err("%s: every netns is shown to the initial netns only, as the module's /proc/tcpstates_all", what);
 		return -1;
 	}
 	if (strstr(buf, "\nerror incomplete\n")) {

@@ -95,12 +95,6 @@ static int take_sample(const struct ts_opts *o, struct ts_sample *s)
 }
 
 /*
- * The module when it is loaded, else the pinned file when this user may
- * read it (no load), else the bpf walk when this kernel loads it (tried
- * quietly; the program stays for the reads), else sock_diag.
- * TCPSTATES_NO_BPF=1 skips the load, not the pins.
- */
-/*
  * Auto's last two steps: the bpf source if @open loads it (tried quietly),
  * unless TCPSTATES_NO_BPF=1, else netlink.
  */
@@ -117,6 +111,12 @@ static enum ts_source bpf_or_netlink(int (*open)(void))
 	return ret ? TS_SRC_NETLINK : TS_SRC_BPF;
 }
 
+/*
+ * The module when it is loaded, else the pinned file when this user may
+ * read it (no load), else the bpf walk when this kernel loads it (tried
+ * quietly; the program stays for the reads), else sock_diag.
+ * TCPSTATES_NO_BPF=1 skips the load, not the pins.
+ */
 static enum ts_source auto_source(void)
 {
 	if (!access(proc_path(), F_OK))
@@ -250,22 +250,24 @@ static const char *table_path(enum ts_mode mode)
 }
 
 /*
- * The module's file, else the pinned one, else for --ports the pinned
- * walk loaded once (tried quietly, as auto_source() does), else sock_diag
+ * The module's file, else the pinned one, else the pinned walk loaded
+ * once (tried quietly, as auto_source() does), else for --ports sock_diag
  * (the only one that tells the families apart), and for --all-netns the
  * module's, whose error says what is missing.
  */
 static enum ts_source auto_table_source(const struct ts_opts *o)
 {
+	enum ts_source src;
+
 	if (o->mode == TS_MODE_PORTS && o->fams != TS_FAMS_ALL)
 		return TS_SRC_NETLINK;
 	if (!access(table_path(o->mode), F_OK))
 		return TS_SRC_MODULE;
 	if (ts_pin_has(pin_dir(), o->mode))
 		return TS_SRC_PIN;
-	if (o->mode == TS_MODE_ALL)
-		return TS_SRC_MODULE;
-	return bpf_or_netlink(ts_bpf_table_open);
+	src = bpf_or_netlink(ts_bpf_table_open);
+	return o->mode == TS_MODE_ALL && src == TS_SRC_NETLINK ?
+	       TS_SRC_MODULE : src;
 }
 
 static int read_table(const struct ts_opts *o, struct ts_table *t)

@@ -90,6 +90,11 @@ struct ts_walk {
 	__u64 net;		/* the netns counted */
 	__u64 node;		/* the chain's current node; 0: between chains */
 	__u64 nulls_off;	/* skc_nulls_node in sock_common */
+	__u64 hinfo;		/* the table's struct inet_hashinfo */
+	/* A walk of every netns: the last socket's, and what it was. */
+	__u64 last_net;
+	__u32 last_inum;
+	__u32 last_ok;
 	__u32 slot;
 	__u32 end;
 	__u32 hslot;		/* the first bucket in heads[] */
@@ -102,7 +107,7 @@ struct ts_walk {
 	__u32 log_n;		/* sockets in log[] */
 	__u8 log[TS_UNDO];
 	/* A walk by group: the chain's keys, group * 16 + state. */
-	__u32 keys[TS_UNDO];
+	__u64 keys[TS_UNDO];
 	__u32 keys_n;
 	__u32 committed;	/* keys of this chain already in the rows */
 	/* Out: what the walk found, and why it stopped early. */
@@ -165,7 +170,7 @@ static __always_inline void group_count(struct ts_walk *w, __u32 state,
 		w->keys_n = 0;
 		w->committed = 1;
 	}
-	w->keys[w->keys_n & (TS_UNDO - 1)] = group * 16 + state;
+	w->keys[w->keys_n & (TS_UNDO - 1)] = (__u64)group * 16 + state;
 	w->keys_n++;
 }
 
@@ -242,6 +247,32 @@ static __always_inline __u32 sock_state(__u64 sk, __u32 state, __u32 listen)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * Whether a socket of netns @net counts: the walked netns's, or with
+ * w->net 0 (a walk by group of every netns) any netns's that uses the
+ * table walked, as module/walk.c's walk of every netns credits a
+ * socket only from its own netns's table (a private ehash strayed into
+ * from the shared one is not).  The listener table is everyone's.
+ */
+static __always_inline bool sock_mine(struct ts_walk *w, __u64 net,
+				      const bool groups)
+{
+	struct net *n = (struct net *)net;
+
+	if (!groups || w->net)
+		return net == w->net;
+	if (!net)
+		return false;
+	if (net != w->last_net) {
+		w->last_net = net;
+		w->last_inum = BPF_CORE_READ(n, ns.inum);
+		w->last_ok = w->listen ||
+			     (__u64)BPF_CORE_READ(n, ipv4.tcp_death_row.hashinfo) ==
+			     w->hinfo;
+	}
+	return w->last_ok;
 }
 
 /* One socket of the netns, in state @state: into counts[], or by group. */
@@ -369,7 +400,7 @@ static __always_inline long walk_step_probe(void *data, const bool groups)
 	 * Filter even a private ehash: a recycled socket can lead the walk
 	 * into another table's chain of the same index.
 	 */
-	if (*(__u64 *)(buf + o_net) == w->net) {
+	if (sock_mine(w, *(__u64 *)(buf + o_net), groups)) {
 		state = sock_state(sk, buf[o_state], w->listen);
 		if (state) {
 			fam = *(__u16 *)(buf + o_fam) == TS_AF_INET6;
@@ -454,7 +485,7 @@ static __always_inline long walk_step_plain(void *data, const bool groups)
 		sk = bpf_rdonly_cast((void *)(node - w->nulls_off),
 				     bpf_core_type_id_kernel(struct sock_common));
 		/* See walk_step(). */
-		if ((__u64)sk->skc_net.net == w->net) {
+		if (sock_mine(w, (__u64)sk->skc_net.net, groups)) {
 			state = sock_state(node - w->nulls_off, sk->skc_state,
 					   w->listen);
 			if (state && groups)
@@ -521,6 +552,7 @@ static __always_inline int ts_walk_setup(struct ts_walk *w, struct net *net,
 	}
 	__builtin_memset(w, 0, TS_WALK_RANGE);
 	w->net = (__u64)net;
+	w->hinfo = (__u64)h;
 	w->nulls_off = TS_SK_OFF(skc_nulls_node);
 	if (table == TS_BPF_LISTEN) {
 		base = (__u64)BPF_CORE_READ(h, lhash2);

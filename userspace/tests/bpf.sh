@@ -203,9 +203,16 @@ assert (a["netns"], a["states"]) == (b["netns"], b["states"])' \
 	fi
 	run 0 "$BIN" --source bpf --check-tw 100
 	check "--check-tw with bpf" grep -q "^TIME_WAIT OK - " "$T/out"
-	expect_err "--all-netns with --source bpf: usage error" 2 \
-		"the bpf source has no such walk yet" "$BIN" --all-netns \
-		--source bpf
+	# --all-netns with the bpf source: the pinned walk of every netns,
+	# loaded; auto takes it after the module and the pins
+	run 0 env TCPSTATES_PROC_ALL=/none TCPSTATES_BPF_DIR=/none "$BIN" \
+		--all-netns -j
+	check "--all-netns auto without module or pins: the bpf walk, this netns's row" \
+		json "$T/out" "d['source'] == 'bpf' and
+			$(stat -L -c %i /proc/self/ns/net) in
+			[n['netns'] for n in d['namespaces']]"
+	expect_err "--all-netns --source bpf from another netns: one line, exit 1" 1 \
+		"initial netns only" unshare -n "$BIN" --all-netns --source bpf
 
 	# --ports with the bpf source: the pinned walk, loaded, not pinned;
 	# auto takes it after the module and the pins, before netlink

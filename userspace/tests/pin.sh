@@ -54,6 +54,81 @@ assert not bad
 EOF
 }
 
+# all_vs_ss FILE INODE SS: the _all row of INODE holds SS's counts
+all_vs_ss() {
+	python3 - "$@" <<'EOF'
+import collections, sys
+names = ["ESTAB", "SYN-SENT", "SYN-RECV", "FIN-WAIT-1", "FIN-WAIT-2",
+         "TIME-WAIT", "UNCONN", "CLOSE-WAIT", "LAST-ACK", "LISTEN", "CLOSING"]
+ss = collections.Counter(l.split()[0] for l in open(sys.argv[3]))
+want = [ss.get(n, 0) for n in names]
+rows = [l.split() for l in open(sys.argv[1])
+        if l.startswith("netns " + sys.argv[2] + " ")]
+assert len(rows) == 1, rows
+got = [int(x) for x in rows[0][2:13]]
+print("want", want, "got", got)
+assert got == want
+EOF
+}
+
+# all_same A B: two --all-netns JSON reads, the same rows and counts
+all_same() {
+	python3 - "$@" <<'EOF'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+rows = lambda d: {n["netns"]: (n["states"], n["time_wait"])
+                  for n in d["namespaces"]}
+assert rows(a) == rows(b), (rows(a), rows(b))
+assert a["source"] == "pin" and b["source"] == "bpf", (a["source"], b["source"])
+EOF
+}
+
+# all_private: 520 more netns with a private ehash of 128 buckets take
+# tcpstates_all two passes (512 rows a pass); each has its row, once,
+# with half its buckets as its limit, sockets or not; ticks to pause on
+# come from a helper's threads.
+all_private() {
+	local old i count=520 threads
+	old=$(sysctl -n net.ipv4.tcp_child_ehash_entries 2>/dev/null)
+	if [ -z "$old" ]; then
+		skip "tcpstates_all: 520 private ehash, two passes" \
+			"no net.ipv4.tcp_child_ehash_entries (before 6.1)"
+		return
+	fi
+	sysctl -qw net.ipv4.tcp_child_ehash_entries=128
+	for i in $(seq "$count"); do ip netns add "$PNS-p$i" || break; done
+	sysctl -qw net.ipv4.tcp_child_ehash_entries="$old"
+	"$HELPER" threads 400 >"$T/threads.out" &
+	threads=$!
+	sleep 1
+	cat "$PINS/tcpstates_all" >"$T/all-p.out"
+	dd if="$PINS/tcpstates_all" bs=61 2>/dev/null >"$T/all-p61.out"
+	for i in $(seq "$count"); do
+		ip netns exec "$PNS-p$i" stat -L -c %i /proc/self/ns/net
+	done >"$T/all-p.inodes"
+	kill "$threads"
+	wait "$threads" 2>/dev/null
+	for i in $(seq "$count"); do ip netns del "$PNS-p$i"; done
+	check "tcpstates_all: 520 private ehash netns, two passes, each row once, sorted, limit 64" \
+		python3 - "$T/all-p.out" "$T/all-p.inodes" <<'EOF'
+import sys
+text = open(sys.argv[1]).read()
+rows = [l.split() for l in text.splitlines()
+        if l.startswith("netns ") and l.split()[1].isdigit()]
+inodes = [int(x) for x in open(sys.argv[2])]
+nums = [int(r[1]) for r in rows]
+assert nums == sorted(set(nums)), "not sorted or not unique"
+by = {int(r[1]): r for r in rows}
+missing = [i for i in inodes if i not in by]
+assert not missing, ("missing", len(missing))
+bad = [i for i in inodes if by[i][2:13] != ["0"] * 11 or by[i][-1] != "64"]
+assert not bad, ("bad rows", [by[i] for i in bad[:3]])
+assert "error" not in text
+EOF
+	check "tcpstates_all read 61 bytes at a time: the same file" \
+		cmp "$T/all-p.out" "$T/all-p61.out"
+}
+
 # pin_vs_netlink DIR: the pinned file, parsed by the reader as the
 # module's, equals --source netlink family by family
 pin_vs_netlink() {
@@ -241,6 +316,39 @@ for k in ("netns", "states", "total", "time_wait"):
 		bash -c "grep -qx 'total 0 0' '$T/pin-other.out' &&
 			 grep -qx \"netns \$(head -1 '$T/pin-other2.out')\" '$T/pin-other2.out' &&
 			 ! grep -qx 'netns $(cat "$T/pin1/inode")' '$T/pin-other.out'"
+
+	# DIR/tcpstates_all: every netns, from the initial one only
+	cat "$PINS/tcpstates_all" >"$T/all.out"
+	ip netns exec "$PNS" ss -H -tan >"$T/all.ss"
+	check "tcpstates_all is mode 0400 whatever --mode says" \
+		[ "$(stat -L -c %a "$PINS/tcpstates_all")" = 400 ]
+	check "tcpstates_all: the module's grammar, rows sorted by inode" \
+		bash -c "head -2 '$T/all.out' | diff - <(head -2 '$DATA/all_ok.txt') &&
+			 grep '^netns [0-9]' '$T/all.out' | sort -c -k2,2n"
+	check "tcpstates_all: the populated netns's row equals ss -tan in it" \
+		all_vs_ss "$T/all.out" "$(cat "$T/pin1/inode")" "$T/all.ss"
+	check "tcpstates_all: the initial netns's row has its TIME_WAIT limit" \
+		grep -q "^netns $(stat -L -c %i /proc/self/ns/net) .* max_tw_buckets $(sysctl -n net.ipv4.tcp_max_tw_buckets)\$" \
+		"$T/all.out"
+	unshare -n cat "$PINS/tcpstates_all" >"$T/all-other.out" 2>&1
+	check "tcpstates_all from another netns: \"error netns\" and nothing else" \
+		bash -c "[ \"\$(cat '$T/all-other.out')\" = 'error netns' ]"
+	expect_err "--all-netns --source pin from another netns: one line, exit 1" 1 \
+		"initial netns only" unshare -n env TCPSTATES_BPF_DIR="$PINS" \
+		"$BIN" --all-netns --source pin
+	run 0 env TCPSTATES_BPF_DIR="$PINS" "$BIN" --all-netns --source pin -j
+	mv "$T/out" "$T/all-pin.json"
+	run 0 "$BIN" --all-netns --source bpf -j
+	check "--all-netns --source bpf (one-shot) equals the pin's rows" \
+		all_same "$T/all-pin.json" "$T/out"
+	if nobody_ok >/dev/null; then
+		expect_err "tcpstates_all as uid 65534: permission denied" 1 \
+			"permission denied" "${NOBODY[@]}" env \
+			TCPSTATES_BPF_DIR="$PINS" "$NOBODY_BIN" --all-netns --source pin
+	else
+		skip "tcpstates_all as uid 65534" "$(nobody_ok)"
+	fi
+	all_private
 
 	# pinning again, while readers loop: never a missing or short file
 	old=$(readlink "$PINS/current")

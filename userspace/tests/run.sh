@@ -322,8 +322,9 @@ if command -v promtool >/dev/null; then
 	check "--all-netns prometheus matches golden" \
 		diff -u "$GOLDEN/all_ok.prom" "$T/out"
 fi
-expect_err "--all-netns without the module" 1 "module not loaded" \
-	env TCPSTATES_PROC_ALL="$T/none" "$BIN" --all-netns
+expect_err "--all-netns without the module, pins or bpf" 1 "module not loaded" \
+	env TCPSTATES_PROC_ALL="$T/none" TCPSTATES_BPF_DIR="$T/none" \
+	TCPSTATES_NO_BPF=1 "$BIN" --all-netns
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 	install -m 0400 "$DATA/all_ok.txt" "$T/all_0400"
 	if why=$(nobody_ok); then
