@@ -287,6 +287,75 @@ pin_ports() {
 	echo "# pin_ports: $((SECONDS - t0)) s"
 }
 
+# pin_all PINS: DIR/tcpstates_all is /proc/tcpstates_all, read from the
+# initial netns, with a netns of a private ehash beside the test netns
+# (6.1 on), to cat, to reads of 61 bytes and to the reader, pinned or
+# loaded; from the test netns it says "error netns".
+pin_all() {
+	local pins=$1 priv=$NS-priv old ticks try
+
+	"$SOCKHELPER" threads 200 >"$F.athreads" &
+	ticks=$!
+	helpers="$helpers $ticks"
+	old=$(sysctl -n net.ipv4.tcp_child_ehash_entries 2>/dev/null)
+	[ -n "$old" ] && sysctl -qw net.ipv4.tcp_child_ehash_entries=256
+	ip netns add "$priv"
+	[ -n "$old" ] && sysctl -qw net.ipv4.tcp_child_ehash_entries="$old"
+	ip -n "$priv" link set lo up
+	ip netns exec "$priv" "$SOCKHELPER" 127.0.0.1 7100 2 5 1 2 \
+		>"$F.apriv" &
+	helpers="$helpers $!"
+	for _ in $(seq 100); do
+		grep -q ready "$F.apriv" && break
+		sleep 0.1
+	done
+	# Read side by side, again if a TIME_WAIT ended between the two.
+	for try in 1 2 3; do
+		cat /proc/tcpstates_all >"$F.allmod"
+		cat "$pins/tcpstates_all" >"$F.allpin"
+		cmp -s "$F.allmod" "$F.allpin" && break
+	done
+	check "pinned tcpstates_all is the module's ($(grep -c '^netns [0-9]' "$F.allmod") rows, try $try)" \
+		cmp "$F.allmod" "$F.allpin"
+	[ -n "$old" ] && check "tcpstates_all: the private ehash netns has its row" \
+		grep -q "^netns $(ip netns exec "$priv" stat -L -c %i /proc/self/ns/net) .* max_tw_buckets 128\$" \
+		"$F.allpin"
+	for try in 1 2 3; do
+		cat /proc/tcpstates_all >"$F.allmod"
+		dd if="$pins/tcpstates_all" bs=61 2>/dev/null >"$F.alldd"
+		cmp -s "$F.allmod" "$F.alldd" && break
+	done
+	check "tcpstates_all in reads of 61 bytes: the module's file" \
+		cmp "$F.allmod" "$F.alldd"
+	for try in 1 2 3; do
+		"$TCPSTATES" --all-netns --source module -j >"$F.amod"
+		env TCPSTATES_BPF_DIR="$pins" "$TCPSTATES" --all-netns \
+			--source pin -j >"$F.apin"
+		cmp -s <(json_cut "$F.amod") <(json_cut "$F.apin") && break
+	done
+	check "--all-netns --source pin: the module's rows, source pin" \
+		eval "grep -q '\"source\":\"pin\"' '$F.apin' &&
+		      cmp -s <(json_cut '$F.amod') <(json_cut '$F.apin')"
+	# One load (20 s under TCG on 7.2), then a watch's samples: the last
+	# one beside a module read.
+	for try in 1 2 3; do
+		"$TCPSTATES" --all-netns --source bpf -w 0.1 -c 2 -j |
+			tail -n 1 >"$F.abpf"
+		"$TCPSTATES" --all-netns --source module -j >"$F.amod"
+		cmp -s <(json_cut "$F.amod") <(json_cut "$F.abpf") && break
+	done
+	check "--all-netns --source bpf (loaded, unpinned): the module's rows" \
+		eval "grep -q '\"source\":\"bpf\"' '$F.abpf' &&
+		      cmp -s <(json_cut '$F.amod') <(json_cut '$F.abpf')"
+	in_ns cat "$pins/tcpstates_all" >"$F.allns"
+	check "tcpstates_all from the test netns: \"error netns\"" \
+		[ "$(cat "$F.allns")" = "error netns" ]
+	kill "$ticks" 2>/dev/null
+	# shellcheck disable=SC2046
+	kill $(ip netns pids "$priv") 2>/dev/null
+	ip netns del "$priv"
+}
+
 # pin_refused RC: a pin that failed as $bpf_says says, in one line, and
 # left nothing at /tmp/$NS.pins
 pin_refused() {
@@ -590,6 +659,7 @@ else
 		fi
 		pin_readers "$pins"
 		pin_ports "$pins"
+		pin_all "$pins"
 		# The probe-read walk (6.1) takes a step a bucket: 8M buckets
 		# of it take twice as long as 16M of plain loads (2M took 133
 		# ms under TCG, too close to its last stretch, about 20 ms).
