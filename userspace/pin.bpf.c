@@ -352,6 +352,19 @@ struct ts_port_row {
 	__u32 seen;
 };
 
+/*
+ * A walk of the netns list (tcpstates_all), in the reader's map value:
+ * the combined stack of the nested callbacks has no room for it on 6.1.
+ */
+struct ts_list {
+	__u64 head;
+	__u64 pos;
+	__u64 want;		/* TS_ALL_PRIVATE: the smallest cookie wanted */
+	__u64 cookie;		/* find_batch(): the one being placed */
+	__u32 at;
+	__u32 pad;
+};
+
 /* A reader's _ports walk: the walk first, so that a ts_walk is one. */
 struct ts_pin_ports {
 	struct ts_pin_walk p;
@@ -377,6 +390,7 @@ struct ts_pin_ports {
 	__u32 pad;
 	__u64 bcookie[TS_ALL_BATCH];
 	__u64 bnet[TS_ALL_BATCH];
+	struct ts_list list;
 	struct ts_port_row rows[TS_PORT_ROWS];
 };
 
@@ -717,14 +731,6 @@ static long clear_listening(__u32 i, void *data)
  */
 #define TS_ALL_NETS		65536
 
-struct ts_list {
-	struct ts_pin_ports *pp;
-	__u64 head;
-	__u64 pos;
-	__u64 want;		/* TS_ALL_PRIVATE: the smallest cookie wanted */
-	__u64 cookie;		/* find_batch(): the one being placed */
-	__u32 at;
-};
 
 static __always_inline struct net *list_next(struct ts_list *l)
 {
@@ -747,8 +753,8 @@ static __always_inline bool net_private(struct ts_pin_ports *pp,
 /* One place down the batch, from l->at, for a smaller cookie. */
 static long shift_batch(__u32 i, void *data)
 {
-	struct ts_list *l = data;
-	struct ts_pin_ports *pp = l->pp;
+	struct ts_pin_ports *pp = *(struct ts_pin_ports **)data;
+	struct ts_list *l = &pp->list;
 	__u32 j = l->at;
 
 	if (j < 1 || j >= TS_ALL_BATCH ||
@@ -770,8 +776,8 @@ static long shift_batch(__u32 i, void *data)
  */
 static long find_batch(__u32 i, void *data)
 {
-	struct ts_list *l = data;
-	struct ts_pin_ports *pp = l->pp;
+	struct ts_pin_ports *pp = *(struct ts_pin_ports **)data;
+	struct ts_list *l = &pp->list;
 	struct net *n = list_next(l);
 	__u64 cookie;
 
@@ -787,7 +793,7 @@ static long find_batch(__u32 i, void *data)
 	}
 	l->cookie = cookie;
 	l->at = pp->bn;
-	bpf_loop(TS_ALL_BATCH, shift_batch, l, 0);
+	bpf_loop(TS_ALL_BATCH, shift_batch, data, 0);
 	pp->bcookie[l->at & (TS_ALL_BATCH - 1)] = cookie;
 	pp->bnet[l->at & (TS_ALL_BATCH - 1)] = (__u64)n;
 	pp->bn++;
@@ -801,9 +807,8 @@ static long find_batch(__u32 i, void *data)
  */
 static long fill_row(__u32 i, void *data)
 {
-	struct ts_list *l = data;
-	struct ts_pin_ports *pp = l->pp;
-	struct net *n = list_next(l);
+	struct ts_pin_ports *pp = *(struct ts_pin_ports **)data;
+	struct net *n = list_next(&pp->list);
 	struct ts_port_row *r;
 	__u32 inum;
 	int row;
@@ -823,14 +828,12 @@ static long fill_row(__u32 i, void *data)
 	return 0;
 }
 
-static __always_inline void list_start(struct ts_list *l,
-				       struct ts_pin_ports *pp)
+static __always_inline void list_start(struct ts_pin_ports *pp)
 {
 	struct net *init = (struct net *)pp->init;
 
-	l->pp = pp;
-	l->head = (__u64)BPF_CORE_READ(init, list.prev);
-	l->pos = l->head;
+	pp->list.head = (__u64)BPF_CORE_READ(init, list.prev);
+	pp->list.pos = pp->list.head;
 }
 
 /*
@@ -840,13 +843,13 @@ static __always_inline void list_start(struct ts_list *l,
  */
 static __always_inline __u32 find_private(struct ts_pin_ports *pp)
 {
-	struct ts_list l = { .want = pp->cookie + !pp->private_on };
 	__u32 cost = 1;
 
-	list_start(&l, pp);
+	pp->list.want = pp->cookie + !pp->private_on;
+	list_start(pp);
 	pp->bn = 0;
 	pp->bi = 0;
-	cost += (__u32)bpf_loop(TS_ALL_NETS, find_batch, &l, 0) / 16;
+	cost += (__u32)bpf_loop(TS_ALL_NETS, find_batch, &pp, 0) / 16;
 	return cost;
 }
 
@@ -916,7 +919,7 @@ static __always_inline __u64 init_net_of(struct task_struct *task)
 	return (__u64)BPF_CORE_READ(t, nsproxy, net_ns);
 }
 
-static __always_inline void ports_start(struct ts_pin_ports *pp,
+static __noinline void ports_start(struct ts_pin_ports *pp,
 					struct seq_file *seq, bool all,
 					struct task_struct *task,
 					struct net *net)
@@ -958,7 +961,6 @@ static __always_inline int ports_step(struct seq_file *seq,
 				      const bool all)
 {
 	struct ts_pin_walk *p = &pp->p;
-	struct ts_list l = { };
 	int done;
 
 	*walked = 0;
@@ -977,8 +979,8 @@ static __always_inline int ports_step(struct seq_file *seq,
 		return 0;
 	}
 	if (all && pp->phase == TS_ALL_LIST) {
-		list_start(&l, pp);
-		bpf_loop(TS_ALL_NETS, fill_row, &l, 0);
+		list_start(pp);
+		bpf_loop(TS_ALL_NETS, fill_row, &pp, 0);
 		pp->phase = TS_PORTS_PRINT;
 		*walked = 1;
 		return 0;
