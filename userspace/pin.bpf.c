@@ -378,7 +378,9 @@ struct ts_pin_ports {
 	__u32 head;		/* the first three lines printed */
 	__u32 maxcell;		/* the largest count yet: how wide rows are */
 	__u32 denied;		/* tcpstates_all opened outside the initial netns */
-	__u64 last;		/* when a call last ran: see reclaim() */
+	__u32 uid;		/* whose walk it is: see ports_claim() */
+	__u32 pad2;
+	__u64 last;		/* when a call last ran: see census() */
 	/* tcpstates_all: the initial netns, and the private ehash walked. */
 	__u64 init;
 	__u64 shared;		/* the shared tables' struct inet_hashinfo */
@@ -1030,38 +1032,113 @@ static long all_tick(__u32 i, void *data)
 	return call_step(data, true);
 }
 
-/* A walk nobody read for TS_PORT_STALE_NS: its reader went away. */
-static long reclaim(struct bpf_map *map, const void *key, void *value,
-		    void *data)
+/* The walks held: in all, and by one uid; with @reclaim, stale ones go. */
+struct ts_census {
+	__u64 now;
+	__u32 uid;
+	__u32 total;
+	__u32 mine;
+	__u32 reclaim;
+};
+
+/*
+ * A CPU's census, counted in a map value: counts on the stack, exact to
+ * the verifier, make it walk the callback once a count (6.18 refuses).
+ * Another run on this CPU can only come between two runs' censuses on a
+ * kernel that preempts, and then makes one claim's count wrong once.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ts_census);
+} ts_census SEC(".maps");
+
+/* One walk counted, or taken back if nobody read it for TS_PORT_STALE_NS. */
+static long census(struct bpf_map *map, const void *key, void *value,
+		   void *data)
 {
 	struct ts_pin_ports *pp = value;
-	__u64 now = *(__u64 *)data;
+	struct ts_census *c = *(struct ts_census **)data;
 
-	if (now - pp->last > TS_PORT_STALE_NS)
+	if (c->reclaim && c->now - pp->last > TS_PORT_STALE_NS) {
 		bpf_map_delete_elem(map, key);
+		return 0;
+	}
+	c->total++;
+	c->mine += pp->uid == c->uid;
 	return 0;
 }
 
-/* A walk for @key's open: its own, else a blank one, else a stale one. */
-static __always_inline struct ts_pin_ports *ports_claim(__u64 *key)
+static __always_inline bool may_claim(struct ts_census *c, bool admin)
+{
+	if (c->total >= TS_PORT_READERS)
+		return false;
+	return admin || (c->mine < TS_PIN_USER_MAX &&
+			 c->total < TS_PORT_READERS - TS_PIN_RESERVE);
+}
+
+/*
+ * CAP_NET_ADMIN in the initial user namespace, effective: the low 64 bits
+ * of cap_effective, an array of two u32 before 6.3 and a u64 since, alike
+ * on a little-endian machine.
+ */
+#define TS_CAP_NET_ADMIN	12
+
+static __always_inline bool net_admin(struct task_struct *task)
+{
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	__u64 caps = 0;
+
+	bpf_probe_read_kernel(&caps, sizeof(caps),
+			      (void *)cred +
+			      bpf_core_field_offset(struct cred, cap_effective));
+	return (caps >> TS_CAP_NET_ADMIN) & 1 &&
+	       BPF_CORE_READ(cred, user_ns, level) == 0;
+}
+
+/*
+ * A walk for @key's open: its own, else a blank one, within the shares
+ * of the module's snapshot budget (tcpstates_bpf.h), taking back stale
+ * ones if that makes room.  Two claims at once on two CPUs may both
+ * pass a share's last place: the map's size still bounds the memory.
+ */
+static __noinline struct ts_pin_ports *ports_claim(__u64 *key,
+						   struct task_struct *task)
 {
 	struct ts_pin_ports *pp, *blank;
+	struct ts_census *c;
 	__u32 zero = 0;
-	__u64 now;
+	bool admin;
 
 	pp = bpf_map_lookup_elem(&ts_ports, key);
 	if (pp)
 		return pp;
 	blank = bpf_map_lookup_elem(&ts_ports_blank, &zero);
-	if (!blank)
+	c = bpf_map_lookup_elem(&ts_census, &zero);
+	if (!blank || !c)
 		return NULL;
-	if (bpf_map_update_elem(&ts_ports, key, blank, BPF_NOEXIST)) {
-		now = bpf_ktime_get_ns();
-		bpf_for_each_map_elem(&ts_ports, reclaim, &now, 0);
-		if (bpf_map_update_elem(&ts_ports, key, blank, BPF_NOEXIST))
+	admin = net_admin(task);
+	c->uid = bpf_get_current_uid_gid();
+	c->total = 0;
+	c->mine = 0;
+	c->reclaim = 0;
+	bpf_for_each_map_elem(&ts_ports, census, &c, 0);
+	if (!may_claim(c, admin)) {
+		c->total = 0;
+		c->mine = 0;
+		c->reclaim = 1;
+		c->now = bpf_ktime_get_ns();
+		bpf_for_each_map_elem(&ts_ports, census, &c, 0);
+		if (!may_claim(c, admin))
 			return NULL;
 	}
-	return bpf_map_lookup_elem(&ts_ports, key);
+	if (bpf_map_update_elem(&ts_ports, key, blank, BPF_NOEXIST))
+		return NULL;
+	pp = bpf_map_lookup_elem(&ts_ports, key);
+	if (pp)
+		pp->uid = c->uid;
+	return pp;
 }
 
 /*
@@ -1089,7 +1166,7 @@ static __always_inline int ports_call(struct bpf_iter__task *ctx,
 	if (!c.net)
 		return 0;
 	if (tick && !seq_num)
-		pp = ports_claim(&key);
+		pp = ports_claim(&key, task);
 	else
 		pp = bpf_map_lookup_elem(&ts_ports, &key);
 	/*

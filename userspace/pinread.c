@@ -90,8 +90,8 @@ int ts_pin_check(const char *what, const char *buf, size_t len)
 		return -1;
 	}
 	if (!strncmp(buf, "error busy\n", 11) || strstr(buf, "\nerror busy\n")) {
-		ts_err("%s: busy: every one of the pinned walk's %d places for readers is in use, or this one sat unread for 5 s; try again (docs/pins.md)",
-		       what, TS_PIN_READERS);
+		ts_err("%s: busy: the pinned walk's %d places for readers are in use, or %d of them by this user (without CAP_NET_ADMIN), or this read sat unread for 5 s; try again (docs/pins.md)",
+		       what, TS_PIN_READERS, TS_PIN_USER_MAX);
 		return -1;
 	}
 	if (!strncmp(buf, "error netns\n", 12)) {

@@ -19,8 +19,14 @@
  */
 #define TS_BPF_BUCKETS		8192
 
-/* The _ports walks the pinned program holds at once (pin.bpf.c). */
+/*
+ * The _ports and _all walks the pinned program holds at once (pin.bpf.c):
+ * a user without CAP_NET_ADMIN holds TS_PIN_USER_MAX of them at most, and
+ * never the last TS_PIN_RESERVE, as the module's snapshot budget.
+ */
 #define TS_PIN_READERS		64
+#define TS_PIN_USER_MAX		16
+#define TS_PIN_RESERVE		8
 
 /* counts[state * 2 + family]: 12 states by 2 families, a power of 2. */
 #define TS_BPF_CELLS		32

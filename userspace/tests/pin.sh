@@ -129,6 +129,54 @@ EOF
 		cmp "$T/all-p.out" "$T/all-p61.out"
 }
 
+# pin_share: uid 65534's 20 threads each hold a half-read
+# tcpstates_ports; 16 get a walk, 4 "error busy"; root and uid 65533 still
+# read the whole file meanwhile.
+pin_share() {
+	if ! nobody_ok >/dev/null; then
+		skip "tcpstates_ports: one user's share of the walks" "$(nobody_ok)"
+		return
+	fi
+	# shellcheck disable=SC2016
+	ip netns exec "$PNS" "${NOBODY[@]}" /usr/bin/python3 -c '
+import os, sys, threading, time
+path = sys.argv[1]
+got, go = [], threading.Event()
+def hold():
+	try:
+		f = os.open(path, os.O_RDONLY)
+		got.append(os.read(f, 100).decode())
+	except OSError as e:
+		got.append(str(e))
+		return
+	go.wait()
+	os.close(f)
+ts = [threading.Thread(target=hold) for _ in range(20)]
+for t in ts:
+	t.start()
+	time.sleep(0.05)
+while len(got) < 20:
+	time.sleep(0.05)
+print(sum(g.startswith("tcpstates_ports 1") for g in got),
+      sum(g == "error busy\n" for g in got), flush=True)
+time.sleep(3)
+go.set()' "$PINS/tcpstates_ports" >"$T/share.out" 2>&1 &
+	holder=$!
+	for _ in $(seq 50); do [ -s "$T/share.out" ] && break; sleep 0.1; done
+	ip netns exec "$PNS" cat "$PINS/tcpstates_ports" >"$T/share-root.out"
+	ip netns exec "$PNS" setpriv --reuid=65533 --regid=65533 --clear-groups \
+		cat "$PINS/tcpstates_ports" >"$T/share-other.out"
+	wait "$holder"
+	check "one user's 20 threads holding _ports: 16 walks, 4 told busy" \
+		[ "$(cat "$T/share.out")" = "16 4" ]
+	check "meanwhile root reads _ports whole" \
+		bash -c "head -1 '$T/share-root.out' | grep -qx 'tcpstates_ports 1' &&
+			 ! grep -q error '$T/share-root.out'"
+	check "meanwhile another user reads _ports whole" \
+		bash -c "head -1 '$T/share-other.out' | grep -qx 'tcpstates_ports 1' &&
+			 ! grep -q error '$T/share-other.out'"
+}
+
 # pin_vs_netlink DIR: the pinned file, parsed by the reader as the
 # module's, equals --source netlink family by family
 pin_vs_netlink() {
@@ -349,6 +397,8 @@ for k in ("netns", "states", "total", "time_wait"):
 		skip "tcpstates_all as uid 65534" "$(nobody_ok)"
 	fi
 	all_private
+
+	pin_share
 
 	# pinning again, while readers loop: never a missing or short file
 	old=$(readlink "$PINS/current")
