@@ -131,7 +131,21 @@ static long mib_add(__u32 cpu, void *data)
 	return 0;
 }
 
-/* bpf_loop()'s steps, as many as it takes, for a walk by group. */
+/*
+ * bpf_loop()'s steps, as many as it takes: a loop of bpf_loop() calls
+ * would have the verifier check the steps once a call.
+ */
+static long walk_chunk(__u32 i, void *data)
+{
+	struct ts_walk *w = ((struct ts_loop *)data)->w;
+
+	if (w->slot >= w->end || w->err)
+		return 1;
+	bpf_loop(TS_MAX_STEPS, ts_walk_step, data, 0);
+	return 0;
+}
+
+/* The same for a walk by group. */
 static long walk_chunk_groups(__u32 i, void *data)
 {
 	struct ts_walk *w = ((struct ts_loop *)data)->w;
@@ -154,7 +168,6 @@ static __always_inline __u32 advance(struct ts_pin_walk *p, struct net *net,
 	struct ts_loop l = { .w = w };
 	__u64 t0 = bpf_ktime_get_ns();
 	__u32 walked;
-	int k;
 
 	if (p->table >= TS_PIN_DONE || p->failed)
 		return 0;
@@ -172,8 +185,7 @@ static __always_inline __u32 advance(struct ts_pin_walk *p, struct net *net,
 	if (groups)
 		bpf_loop(TS_PIN_LOOPS, walk_chunk_groups, &l, 0);
 	else
-		for (k = 0; k < TS_PIN_LOOPS && w->slot < w->end && !w->err; k++)
-			bpf_loop(TS_MAX_STEPS, ts_walk_step, &l, 0);
+		bpf_loop(TS_PIN_LOOPS, walk_chunk, &l, 0);
 	ts_walk_finish(w);
 	p->ns += bpf_ktime_get_ns() - t0;
 	if (w->err || w->slot == p->next) {
@@ -265,14 +277,29 @@ static __always_inline void print_file(struct seq_file *seq,
 		       w->restarts, w->incomplete);
 }
 
+/* A call's walk, one table's share a step: advance() called in one place. */
+struct ts_pin_call {
+	struct ts_pin_walk *p;
+	struct net *net;
+	__u32 limit;
+};
+
+static long pin_step(__u32 i, void *data)
+{
+	struct ts_pin_call *c = data;
+
+	advance(c->p, c->net, c->limit, false);
+	return 0;
+}
+
 SEC("iter/task")
 int tcpstates_pin(struct bpf_iter__task *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
+	struct ts_pin_call c = { };
 	struct task_struct *task;
 	struct ts_pin_walk *p;
 	struct net *net;
-	__u32 limit;
 
 	task = bpf_get_current_task_btf();
 	net = BPF_CORE_READ(task, nsproxy, net_ns);
@@ -283,17 +310,19 @@ int tcpstates_pin(struct bpf_iter__task *ctx)
 		return 0;
 	if ((ctx->task && !ctx->meta->seq_num) || p->seq != (__u64)seq)
 		start(p, seq);
+	c.p = p;
+	c.net = net;
 	if (ctx->task) {
-		advance(p, net, TS_BPF_BUCKETS, false);
+		c.limit = TS_BPF_BUCKETS;
+		bpf_loop(1, pin_step, &c, 0);
 		return 0;
 	}
 	/*
 	 * The ticks ran out first: the rest of the listener table, then of
 	 * ehash, ts_stretch_max buckets of each at most.
 	 */
-	limit = ts_stretch_max ? ts_stretch_max : ~0U;
-	advance(p, net, limit, false);
-	advance(p, net, limit, false);
+	c.limit = ts_stretch_max ? ts_stretch_max : ~0U;
+	bpf_loop(2, pin_step, &c, 0);
 	p->seq = 0;
 	if (p->table == TS_PIN_DONE && !p->failed)
 		print_file(seq, p, net);
@@ -733,7 +762,6 @@ static long clear_listening(__u32 i, void *data)
  */
 #define TS_ALL_NETS		65536
 
-
 static __always_inline struct net *list_next(struct ts_list *l)
 {
 	__u64 next = 0;
@@ -856,27 +884,25 @@ static __always_inline __u32 find_private(struct ts_pin_ports *pp)
 }
 
 /*
- * TS_ALL_PRIVATE's share: @limit buckets at most of the private ehash
- * walked, or of the next one, in net_cookie order; returns the buckets
- * walked.  *@found says whether this call found the batch.
+ * TS_ALL_PRIVATE: the private ehash to walk now, the one being walked or
+ * the next in net_cookie order, else NULL and the phase moves on.  The
+ * batch is found once a call (*@found), counted into *@cost.
  */
-static __always_inline __u32 private_step(struct ts_pin_ports *pp,
-					  __u32 limit, __u32 *found)
+static __always_inline struct net *private_next(struct ts_pin_ports *pp,
+						__u32 *found, __u32 *cost)
 {
 	struct ts_pin_walk *p = &pp->p;
-	__u32 cost = 0, i;
-	__u64 net;
+	__u32 i;
 
 	if (!*found || (pp->bi >= pp->bn && pp->bn == TS_ALL_BATCH)) {
-		cost = find_private(pp);
+		*cost += find_private(pp);
 		*found = 1;
 	}
 	if (pp->bi >= pp->bn) {
 		pp->phase = TS_ALL_LIST;
-		return cost;
+		return NULL;
 	}
 	i = pp->bi & (TS_ALL_BATCH - 1);
-	net = pp->bnet[i];
 	/* A new table, or the one walked went with its netns. */
 	if (!pp->private_on || pp->bcookie[i] != pp->cookie) {
 		pp->cookie = pp->bcookie[i];
@@ -884,12 +910,7 @@ static __always_inline __u32 private_step(struct ts_pin_ports *pp,
 		p->table = TS_BPF_EHASH;
 		p->next = 0;
 	}
-	cost += advance(p, (struct net *)net, limit, true);
-	if (p->table == TS_PIN_DONE) {
-		pp->private_on = 0;
-		pp->bi++;
-	}
-	return cost ? cost : 1;
+	return (struct net *)pp->bnet[i];
 }
 
 /* The walk's parent chain up to the idle task, whose netns is init_net. */
@@ -922,7 +943,7 @@ static __always_inline __u64 init_net_of(struct task_struct *task)
 }
 
 static __noinline void ports_start(struct ts_pin_ports *pp,
-					struct seq_file *seq, bool all,
+				   struct seq_file *seq, bool all,
 					struct task_struct *task,
 					struct net *net)
 {
@@ -963,21 +984,28 @@ static __always_inline int ports_step(struct seq_file *seq,
 				      const bool all)
 {
 	struct ts_pin_walk *p = &pp->p;
+	struct net *table = net;
 	int done;
 
 	*walked = 0;
-	if (pp->phase == TS_PORTS_WALK) {
-		*walked = advance(p, net, limit, true);
-		if (p->failed)
-			pp->phase = TS_PORTS_DONE;
-		else if (p->table == TS_PIN_DONE)
-			pp->phase = all ? TS_ALL_PRIVATE : TS_PORTS_PRINT;
-		return 0;
-	}
 	if (all && pp->phase == TS_ALL_PRIVATE) {
-		*walked = private_step(pp, limit, found);
-		if (p->failed)
+		table = private_next(pp, found, walked);
+		if (!table)
+			return 0;
+	}
+	/* One call of advance() for both: its callbacks are checked once. */
+	if (pp->phase == TS_PORTS_WALK || (all && pp->phase == TS_ALL_PRIVATE)) {
+		*walked += advance(p, table, limit, true) + 1;
+		if (p->failed) {
 			pp->phase = TS_PORTS_DONE;
+		} else if (p->table != TS_PIN_DONE) {
+			return 0;
+		} else if (pp->phase == TS_PORTS_WALK) {
+			pp->phase = all ? TS_ALL_PRIVATE : TS_PORTS_PRINT;
+		} else {
+			pp->private_on = 0;
+			pp->bi++;
+		}
 		return 0;
 	}
 	if (all && pp->phase == TS_ALL_LIST) {
