@@ -26,6 +26,31 @@ hold() {
 	rm -f "$fifo"
 }
 
+# syn_sent NS: two connects (v4, v6) into a veth whose peer has no
+# address, so nobody answers: SYN_SENT for the SYN retry period.
+syn_sent() {
+	local ns=$1 i
+
+	ip -n "$ns" link add va type veth peer name vb &&
+		ip -n "$ns" link set va up &&
+		ip -n "$ns" link set vb up &&
+		ip -n "$ns" addr add 10.9.0.1/24 dev va &&
+		ip -n "$ns" addr add fd00:9::1/64 dev va nodad &&
+		ip -n "$ns" neigh add 10.9.0.2 lladdr 02:00:00:00:00:02 dev va nud permanent &&
+		ip -n "$ns" neigh add fd00:9::2 lladdr 02:00:00:00:00:02 dev va nud permanent ||
+		return 1
+	for i in 10.9.0.2 fd00:9::2; do
+		ip netns exec "$ns" bash -c "exec 3<>/dev/tcp/$i/80" 2>/dev/null &
+		defer kill $!
+	done
+	for i in $(seq 50); do
+		[ "$(tcpstates_field "$ns" SYN_SENT 2)$(tcpstates_field "$ns" SYN_SENT 3)" = 11 ] &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # row NS STATE: STATE's seven columns in NS's file.
 row() {
 	ip netns exec "$1" awk -v s="$2" '$1 == s { $1 = ""; print substr($0, 2) }' $AGES
@@ -138,18 +163,28 @@ ino=$(ip netns exec "$A" readlink /proc/self/ns/net | tr -cd 0-9)
 check_grammar "$A" "$ino"
 log_test $? "grammar: header, one row per state, LISTEN as -, the opener's netns"
 
-# Phase one: 3 v4 ESTABLISHED pairs, 2 v6 leaked connections (CLOSE_WAIT
-# on the client, the server's FIN_WAIT2 a timewait sock), 4 TIME_WAIT.
+# Phase one: 3 v4 ESTABLISHED pairs; 2 v6 leaked connections (CLOSE_WAIT
+# on the client, the server's FIN_WAIT2 a timewait sock); 2 v4 request
+# socks (SYN_RECV) whose clients are ESTABLISHED; 4 TIME_WAIT; 2 SYN_SENT.
 hold "$A" estab 3 &&
 	hold "$A" -6 leak 2 &&
-	ip netns exec "$A" "$HERE/tcpgen" tw 4
-log_test $? "phase one: 6 ESTABLISHED, 2 CLOSE_WAIT, 2 FIN_WAIT2, 4 TIME_WAIT"
+	hold "$A" synrecv 2 &&
+	ip netns exec "$A" "$HERE/tcpgen" tw 4 &&
+	syn_sent "$A"
+log_test $? "phase one: 8 ESTABLISHED, 2 CLOSE_WAIT, 2 FIN_WAIT2, 2 SYN_RECV, 4 TIME_WAIT, 2 SYN_SENT"
+
+# young NS STATE: STATE's sockets under 10 s old, and older ones.
+young() {
+	row "$1" "$2" | awk '{ print $1 + $2, $3 + $4 + $5 + $6 + $7 }'
+}
 
 ret=0
-[ "$(row "$A" ESTABLISHED | awk '{ print $1 + $2, $3 + $4 + $5 + $6 + $7 }')" = "6 0" ] || ret=1
-[ "$(row "$A" CLOSE_WAIT | awk '{ print $1 + $2, $3 + $4 + $5 + $6 + $7 }')" = "2 0" ] || ret=1
-[ "$(row "$A" TIME_WAIT | awk '{ print $1 + $2, $3 + $4 + $5 + $6 + $7 }')" = "4 0" ] || ret=1
-[ "$(row "$A" FIN_WAIT2 | awk '{ print $1 + $2, $3 + $4 + $5 + $6 + $7 }')" = "2 0" ] || ret=1
+for want in ESTABLISHED:8 CLOSE_WAIT:2 FIN_WAIT2:2 SYN_RECV:2 TIME_WAIT:4 SYN_SENT:2; do
+	got=$(young "$A" "${want%:*}")
+	[ "$got" = "${want#*:} 0" ] && continue
+	echo "# ${want%:*}: want ${want#*:} under 10 s and none older, got '$got'"
+	ret=1
+done
 [ $ret -eq 0 ] || ip netns exec "$A" cat $AGES | sed 's/^/# /'
 log_test $ret "new sockets are under 10 s old, in every state"
 check_sums "$A"
@@ -158,15 +193,21 @@ log_test $? "each row sums to /proc/tcpstates's count (v4 + v6), phase one"
 sleep 11
 hold "$A" -6 estab 2
 ret=0
-[ "$(row "$A" ESTABLISHED | awk '{ print $1 + $2, $3, $4 + $5 + $6 + $7 }')" = "4 6 0" ] || ret=1
-[ $ret -eq 0 ] || ip netns exec "$A" cat $AGES | sed 's/^/# /'
-log_test $ret "11 s later: 6 ESTABLISHED in <1m, the 4 new ones under 10 s"
+got=$(row "$A" ESTABLISHED | awk '{ print $1 + $2, $3, $4 + $5 + $6 + $7 }')
+[ "$got" = "4 8 0" ] || { echo "# ESTABLISHED: want '4 8 0' (<10s, <1m, older), got '$got'"; ret=1; }
+ip netns exec "$A" cat $AGES | sed 's/^/# /'
+log_test $ret "11 s later: 8 ESTABLISHED in <1m, the 4 new ones under 10 s"
 
 ret=0
 expect "$A" CLOSE_WAIT "0 0 2 0 0 0 0" || ret=1
 expect "$A" FIN_WAIT2 "0 0 2 0 0 0 0" || ret=1
 expect "$A" TIME_WAIT "0 0 4 0 0 0 0" || ret=1
 log_test $ret "CLOSE_WAIT aged from <10s to <1m; FIN_WAIT2 and TIME_WAIT timewait socks too"
+
+ret=0
+expect "$A" SYN_RECV "0 0 2 0 0 0 0" || ret=1
+expect "$A" SYN_SENT "0 0 2 0 0 0 0" || ret=1
+log_test $ret "SYN_RECV request socks (since the SYN) and SYN_SENT (since the first SYN) aged to <1m"
 
 check_sums "$A"
 log_test $? "each row sums to /proc/tcpstates's count (v4 + v6), phase two"
