@@ -33,6 +33,7 @@
 #include <net/inet_timewait_sock.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
+#include <net/tcp.h>
 
 /*
  * tw_substate is "volatile unsigned char" on older kernels and a plain
@@ -147,6 +148,38 @@ tcpstates_listen_chain(struct inet_hashinfo *h, unsigned int slot)
 	return &h->listening_hash[slot].nulls_head;
 }
 
+#endif
+
+/*
+ * Milliseconds since a SYN_SENT socket sent its first SYN.  tcp_connect()
+ * stamps retrans_stamp with the socket's TS clock, tcp_clock_us() in
+ * milliseconds or (6.7+, a route with tcp_usec_ts) in microseconds, and
+ * retransmissions of the SYN keep it.  0 is a socket hashed by connect()
+ * whose SYN is not stamped yet: it is new.  The u32 wraps after 49.7 days
+ * of milliseconds, 71 minutes of microseconds.
+ */
+#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
+static inline u64 tcpstates_syn_sent_ms(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 stamp = READ_ONCE(tp->retrans_stamp);
+	u64 now = tcp_clock_us();
+
+	if (!stamp)
+		return 0;
+	if (tp->tcp_usec_ts)
+		return ((u32)now - stamp) / USEC_PER_MSEC;
+	return (u32)div_u64(now, USEC_PER_MSEC) - stamp;
+}
+#else
+static inline u64 tcpstates_syn_sent_ms(const struct sock *sk)
+{
+	u32 stamp = READ_ONCE(tcp_sk(sk)->retrans_stamp);
+
+	if (!stamp)
+		return 0;
+	return (u32)div_u64(tcp_clock_us(), USEC_PER_MSEC) - stamp;
+}
 #endif
 
 /* Both listener tables end chain i with this nulls value. */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcpstates: per-state TCP socket counts for each network namespace in
- * /proc/tcpstates, and the TIME_WAIT tunables in /sys/kernel/tcpstates/.
+ * /proc/tcpstates (by age in /proc/tcpstates_ages), and the TIME_WAIT
+ * tunables in /sys/kernel/tcpstates/.
  *
  * This file does not include compat.h: it pulls in inet_timewait_sock.h,
  * whose tw_reuse macro would rename the tw_reuse parameter.
@@ -69,14 +70,19 @@ static int __init tcpstates_init(void)
 	err = tcpstates_proc_init();
 	if (err)
 		goto err_ports;
-	err = tcpstates_sysfs_init();
+	err = tcpstates_ages_init();
 	if (err)
 		goto err_proc;
+	err = tcpstates_sysfs_init();
+	if (err)
+		goto err_ages;
 	/* Last: a load that fails must change nothing. */
 	tcpstates_sysfs_apply(tcpstates_param_max_tw_buckets,
 			      tcpstates_param_tw_reuse);
 	return 0;
 
+err_ages:
+	tcpstates_ages_exit();
 err_proc:
 	tcpstates_proc_exit();
 err_ports:
@@ -87,6 +93,7 @@ err_ports:
 static void __exit tcpstates_exit(void)
 {
 	tcpstates_sysfs_exit();
+	tcpstates_ages_exit();
 	tcpstates_proc_exit();
 	tcpstates_ports_exit();
 }

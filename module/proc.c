@@ -79,18 +79,19 @@ static int tcpstates_proc_show(struct seq_file *seq, void *v)
  * outlive a private ehash, which is freed as soon as its netns goes.  The
  * whole file fits in seq_file's first page, so a read walks once.
  */
-static int tcpstates_proc_open(struct inode *inode, struct file *file)
+int tcpstates_net_open(struct file *file,
+		       int (*show)(struct seq_file *seq, void *v))
 {
 	struct net *net = get_net(current->nsproxy->net_ns);
 	int err;
 
-	err = single_open(file, tcpstates_proc_show, net);
+	err = single_open(file, show, net);
 	if (err)
 		put_net(net);
 	return err;
 }
 
-static int tcpstates_proc_release(struct inode *inode, struct file *file)
+int tcpstates_net_release(struct inode *inode, struct file *file)
 {
 	struct seq_file *seq = file->private_data;
 
@@ -98,11 +99,16 @@ static int tcpstates_proc_release(struct inode *inode, struct file *file)
 	return single_release(inode, file);
 }
 
+static int tcpstates_proc_open(struct inode *inode, struct file *file)
+{
+	return tcpstates_net_open(file, tcpstates_proc_show);
+}
+
 static const struct proc_ops tcpstates_proc_ops = {
 	.proc_open	= tcpstates_proc_open,
 	.proc_read	= seq_read,
 	.proc_lseek	= seq_lseek,
-	.proc_release	= tcpstates_proc_release,
+	.proc_release	= tcpstates_net_release,
 };
 
 static const struct proc_ops tcpstates_ports_ops = {

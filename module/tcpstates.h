@@ -11,6 +11,7 @@ struct file;
 struct inode;
 struct net;
 struct seq_file;
+struct sock;
 
 struct tcpstates_counts {
 	u64 sockets[TCPSTATES_NR_STATES][TCPSTATES_NR_FAMILIES];
@@ -55,6 +56,24 @@ struct tcpstates_all {
 
 void tcpstates_walk_all(struct tcpstates_all *all, struct tcpstates_counts *c);
 
+/*
+ * A walk by age: the established table's sockets of @net by age column
+ * and state (the listeners have no age and are not walked).  Fixed size:
+ * a read of /proc/tcpstates_ages allocates nothing.
+ */
+#define TCPSTATES_NR_AGES	7
+
+struct tcpstates_ages {
+	struct net *net;
+	/* What a FIN_WAIT2 timewait sock's timer was armed with, in jiffies. */
+	unsigned long fin_timeo;
+	u32 cells[TCPSTATES_NR_AGES][TCPSTATES_NR_STATES];
+};
+
+void tcpstates_walk_ages(struct tcpstates_ages *a, struct tcpstates_counts *c);
+unsigned int tcpstates_age_column(const struct tcpstates_ages *a,
+				  const struct sock *sk, unsigned int state);
+
 /* Totals since load, over every walk of every netns (sysfs). */
 struct tcpstates_stats {
 	atomic64_t scans;
@@ -66,6 +85,14 @@ extern struct tcpstates_stats tcpstates_stats;
 
 int tcpstates_proc_init(void);
 void tcpstates_proc_exit(void);
+/* A single_open() file of the opener's netns, pinned until release. */
+int tcpstates_net_open(struct file *file,
+		       int (*show)(struct seq_file *seq, void *v));
+int tcpstates_net_release(struct inode *inode, struct file *file);
+
+/* /proc/tcpstates_ages */
+int tcpstates_ages_init(void);
+void tcpstates_ages_exit(void);
 
 /* /proc/tcpstates_ports and /proc/tcpstates_all: snapshots, read as rows. */
 int tcpstates_ports_init(void);

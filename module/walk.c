@@ -66,6 +66,7 @@ struct tcpstates_table {
 	bool listen;			/* the listener table rather than ehash */
 	struct tcpstates_all *all;	/* keyed by netns */
 	struct tcpstates_ports *ports;	/* keyed by service port */
+	struct tcpstates_ages *ages;	/* keyed by age column */
 };
 
 static struct hlist_nulls_head *tcpstates_chain(const struct tcpstates_table *t,
@@ -301,6 +302,15 @@ static u32 tcpstates_port_group(const struct tcpstates_table *t,
 	return TCPSTATES_NR_PORTS + ntohs(READ_ONCE(sk->sk_dport));
 }
 
+/* The age column of @sk, a socket of the netns counted (ages.c). */
+static u32 tcpstates_ages_group(const struct tcpstates_table *t,
+				const struct sock *sk, unsigned int state)
+{
+	if (!net_eq(sock_net(sk), t->ages->net))
+		return TCPSTATES_NO_GROUP;
+	return tcpstates_age_column(t->ages, sk, state);
+}
+
 /* One socket into the ports rows; a group without room is only noted. */
 static void tcpstates_port_count(struct tcpstates_ports *p, u32 key)
 {
@@ -332,6 +342,8 @@ static void tcpstates_commit(const struct tcpstates_table *t,
 	for (i = 0; i < keys->n; i++) {
 		if (t->all)
 			t->all->cells[keys->key[i]]++;
+		else if (t->ages)
+			(&t->ages->cells[0][0])[keys->key[i]]++;
 		else
 			tcpstates_port_count(t->ports, keys->key[i]);
 	}
@@ -358,6 +370,8 @@ static bool tcpstates_walk_chain_keyed(const struct tcpstates_table *t,
 			continue;
 		if (t->all)
 			group = tcpstates_all_group(t, sk);
+		else if (t->ages)
+			group = tcpstates_ages_group(t, sk, state);
 		else
 			group = tcpstates_port_group(t, sk);
 		if (group == TCPSTATES_NO_GROUP)
@@ -473,6 +487,24 @@ void tcpstates_walk_ports(struct tcpstates_ports *p,
 
 	memset(c, 0, sizeof(*c));
 	tcpstates_walk_tables(&t, tcpstates_hashinfo(p->net), c);
+	tcpstates_walk_done(c);
+}
+
+/*
+ * a->net's sockets by age and state; see tcpstates.h.  Only the
+ * established table: a listener has no age (ages.c prints it as "-").
+ */
+void tcpstates_walk_ages(struct tcpstates_ages *a, struct tcpstates_counts *c)
+{
+	struct tcpstates_table t = {
+		.ages		= a,
+		.hashinfo	= tcpstates_hashinfo(a->net),
+	};
+
+	memset(c, 0, sizeof(*c));
+	memset(a->cells, 0, sizeof(a->cells));
+	t.nr_slots = t.hashinfo->ehash_mask + 1;
+	tcpstates_walk_table(&t, c);
 	tcpstates_walk_done(c);
 }
 

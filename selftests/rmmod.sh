@@ -29,7 +29,8 @@ check_reload_loop() {
 	for i in 1 2 3 4; do
 		(while :; do
 			cat /proc/tcpstates /proc/tcpstates_ports \
-			    /proc/tcpstates_all >/dev/null 2>&1
+			    /proc/tcpstates_all /proc/tcpstates_ages \
+			    >/dev/null 2>&1
 		done) &
 		pids+=($!)
 	done

@@ -3,7 +3,8 @@
 #
 # Everything at once for DURATION seconds (default 60): connection churn
 # over loopback and over a veth between two netns, a spoofed SYN flood
-# with syncookies toggled, four readers in four netns checking every read,
+# with syncookies toggled, four readers in four netns checking every read
+# (of /proc/tcpstates and /proc/tcpstates_ages),
 # netns created and destroyed (some with a private ehash) and read while
 # they go, rmmod/insmod under open files, and sysfs writes good and bad.
 # Then the counts must settle to equality with ss.  Kernel splats are
@@ -33,16 +34,33 @@ check_read() {
 		END { exit bad || (NR > 0 && states != 11) }'
 }
 
+# The same for /proc/tcpstates_ages: 11 rows of 7 counts, LISTEN's "-".
+check_ages_read() {
+	awk -v max=10000000 '
+		NR == 1 && $0 != "tcpstates_ages 1" { bad = 1 }
+		NR > 3 {
+			rows++
+			if (NF != 8) bad = 1
+			for (i = 2; i <= 8; i++)
+				if ($1 == "LISTEN" ? $i != "-" : $i !~ /^[0-9]+$/ || $i > max)
+					bad = 1
+		}
+		END { exit bad || (NR > 0 && rows != 11) }'
+}
+
 # One loop inside the netns: entering it for every read would be the cost.
 reader() {
 	local ns=$1
 
-	ip netns exec "$ns" bash -c "$(declare -f alive check_read)
+	ip netns exec "$ns" bash -c "$(declare -f alive check_read check_ages_read)
 		END=$END n=0 bad=0
 		while alive; do
 			# Absent while the module reloads: not a bad read.
 			out=\$(cat /proc/tcpstates 2>/dev/null) || continue
 			printf '%s\n' \"\$out\" | check_read || bad=\$((bad + 1))
+			n=\$((n + 1))
+			out=\$(cat /proc/tcpstates_ages 2>/dev/null) || continue
+			printf '%s\n' \"\$out\" | check_ages_read || bad=\$((bad + 1))
 			n=\$((n + 1))
 		done
 		echo \$n \$bad" > "$STATS/reader.$ns"
@@ -61,9 +79,10 @@ netns_churn() {
 		[ -w $CHILD_EHASH ] && echo 0 > $CHILD_EHASH
 		ip -n "$ns" link set lo up
 		# The reader holds the file open across the netns's deletion.
-		ip netns exec "$ns" bash -c "exec 3</proc/tcpstates
+		ip netns exec "$ns" bash -c "exec 3</proc/tcpstates 4</proc/tcpstates_ages
 			$HERE/churn loop 1 >/dev/null
-			cat <&3 >/dev/null; sleep 0.2; cat <&3 >/dev/null" 2>/dev/null &
+			cat <&3 >/dev/null; cat <&4 >/dev/null; sleep 0.2
+			cat <&3 >/dev/null; cat <&4 >/dev/null" 2>/dev/null &
 		sleep 0.3
 		ip netns del "$ns"
 		wait $! 2>/dev/null

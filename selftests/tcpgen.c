@@ -6,10 +6,15 @@
  *   estab  keep them ESTABLISHED
  *   leak   the server closes, the client never does: CLOSE_WAIT on the
  *          client, FIN_WAIT2 on the server (a leaking connection pool)
- * estab and leak print "ready", then hold the sockets until killed.
+ *   synrecv  the listener defers accept (TCP_DEFER_ACCEPT, 60 s) and the
+ *          clients send nothing: each client ESTABLISHED, its request
+ *          sock SYN_RECV, the handshake's last ACK dropped
+ * estab, leak and synrecv print "ready", then hold the sockets until
+ * killed.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +25,13 @@
 
 static int bad_args(void)
 {
-	fprintf(stderr, "usage: tcpgen [-6] [-p PORT] tw|estab|leak N\n");
+	fprintf(stderr, "usage: tcpgen [-6] [-p PORT] tw|estab|leak|synrecv N\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	int family = AF_INET, port = 0, lfd, c, s, i, n, opt;
+	int family = AF_INET, port = 0, defer = 60, lfd, c, s, i, n, opt;
 	const char *mode;
 
 	while ((opt = getopt(argc, argv, "6p:")) != -1) {
@@ -41,7 +46,8 @@ int main(int argc, char **argv)
 		return bad_args();
 	mode = argv[optind];
 	n = atoi(argv[optind + 1]);
-	if (strcmp(mode, "tw") && strcmp(mode, "estab") && strcmp(mode, "leak"))
+	if (strcmp(mode, "tw") && strcmp(mode, "estab") && strcmp(mode, "leak") &&
+	    strcmp(mode, "synrecv"))
 		return bad_args();
 	if (raise_nofile(2 * n + 64))
 		perror("tcpgen: setrlimit");
@@ -50,6 +56,20 @@ int main(int argc, char **argv)
 	if (lfd < 0) {
 		perror("tcpgen: listen");
 		return 1;
+	}
+	if (!strcmp(mode, "synrecv")) {
+		if (setsockopt(lfd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer,
+			       sizeof(defer))) {
+			perror("tcpgen: TCP_DEFER_ACCEPT");
+			return 1;
+		}
+		for (i = 0; i < n; i++) {
+			if (tcp_connect(lfd, family) < 0) {
+				perror("tcpgen: connect");
+				return 1;
+			}
+		}
+		n = 0;
 	}
 	for (i = 0; i < n; i++) {
 		if (tcp_pair(lfd, family, &c, &s)) {
