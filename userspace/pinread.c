@@ -95,7 +95,8 @@ int ts_pin_check(const char *what, const char *buf, size_t len)
 		return -1;
 	}
 	if (!strncmp(buf, "error netns\n", 12)) {
-		ts_err("%s: every netns is shown to the initial netns only, as the module's /proc/tcpstates_all", what);
+		ts_err("%s: every netns is shown to the initial netns only, as the module's /proc/tcpstates_all",
+		       what);
 		return -1;
 	}
 	if (strstr(buf, "\nerror incomplete\n")) {
