@@ -237,19 +237,12 @@ pin_ports() {
 	in_ns env TCPSTATES_BPF_DIR="$pins" "$TCPSTATES" --ports --source pin \
 		-j >"$F.ppin"
 	json_cut "$F.ppin" >"$F.ppin.cut"
-	# The load takes 20 s under TCG on 7.2, time for a TIME_WAIT to end:
-	# a watch's second sample, and the module read at once after it.
-	in_ns "$TCPSTATES" --ports --source bpf -w 0.1 -c 2 -j |
-		tail -n 1 >"$F.pbpf"
-	in_ns "$TCPSTATES" --ports --source module -j >"$F.pmod2"
-	json_cut "$F.pmod2" >"$F.pm2.cut"
-	json_cut "$F.pbpf" >"$F.pbpf.cut"
+	# (--ports --source bpf loads this object unpinned, as pin_all's
+	# --all-netns --source bpf does: a load costs 100 s under TCG on 7.2,
+	# so the guests check one of the two; the host tests check both.)
 	check "--ports --source pin: the module's rows, source pin" \
 		eval "grep -q '\"source\":\"pin\"' '$F.ppin' &&
 		      cmp -s '$F.pm.cut' '$F.ppin.cut'"
-	check "--ports --source bpf (loaded, unpinned): the module's rows" \
-		eval "grep -q '\"source\":\"bpf\"' '$F.pbpf' &&
-		      cmp -s '$F.pm2.cut' '$F.pbpf.cut'"
 	ip netns add "$big"
 	ip -n "$big" link set lo up
 	(ulimit -n 4096
