@@ -129,7 +129,7 @@ chmod +x "$tmp/bin/ip"
 export PATH=$tmp/bin:$PATH
 
 # The reference first: the checks compare every run with its counts.
-for m in bpf pin sock_diag ss+awk netstat+awk proc+awk iter/tcp; do
+for m in bpf pin pin_ports sock_diag ss+awk netstat+awk proc+awk iter/tcp; do
 	line=$(awk -v m="$m" '$1 == m' "$here/methods")
 	[ -n "$line" ] || { echo "bpfbench: no method $m in methods" >&2; exit 1; }
 	printf '%s\n' "$line"
@@ -148,7 +148,8 @@ if ! "$bpftool" iter pin "$here/itertcp.bpf.o" "$pin" >"$tmp/err" 2>&1; then
 fi
 if ! "$reader" pin "$pins" --mode 0444 >"$tmp/err" 2>&1; then
 	fail pin "tcpstates pin: $(tr '\n' ' ' <"$tmp/err")"
-	awk '$1 != "pin"' "$tmp/methods" >"$tmp/m" && mv "$tmp/m" "$tmp/methods"
+	awk '$1 != "pin" && $1 != "pin_ports"' "$tmp/methods" >"$tmp/m" &&
+		mv "$tmp/m" "$tmp/methods"
 fi
 while read -r name _ cmd; do
 	rec "cmd $name $cmd"
