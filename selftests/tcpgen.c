@@ -23,6 +23,15 @@
 
 #include "tcputil.h"
 
+/* Until the peer's FIN: read(2) returns 0 (or fails: a reset). */
+static void wait_eof(int fd)
+{
+	char buf[64];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
 static int bad_args(void)
 {
 	fprintf(stderr, "usage: tcpgen [-6] [-p PORT] tw|estab|leak|synrecv N\n");
@@ -78,7 +87,13 @@ int main(int argc, char **argv)
 		}
 		if (!strcmp(mode, "tw")) {
 			close(c);
-			usleep(1000);
+			/*
+			 * The client's FIN read before the server closes: a
+			 * server FIN sent before it arrives (1 ms was not
+			 * always enough under TCG on 7.2) is a simultaneous
+			 * close, TIME_WAIT at both ends.
+			 */
+			wait_eof(s);
 			close(s);
 		} else if (!strcmp(mode, "leak")) {
 			close(s);
