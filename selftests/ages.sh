@@ -13,19 +13,6 @@ AGES=/proc/tcpstates_ages
 # The columns, as the file's header names them.
 COLS="<1s <10s <1m <10m <1h <1d >=1d"
 
-# hold NS ARGS...: a tcpgen that keeps its sockets, killed at exit.
-hold() {
-	local ns=$1 fifo
-
-	shift
-	fifo=$(mktemp -u)
-	mkfifo "$fifo"
-	ip netns exec "$ns" "$HERE/tcpgen" "$@" > "$fifo" &
-	defer kill $!
-	read -r -t 30 _ < "$fifo"
-	rm -f "$fifo"
-}
-
 # syn_sent NS: two connects (v4, v6) into a veth whose peer has no
 # address, so nobody answers: SYN_SENT for the SYN retry period.
 syn_sent() {

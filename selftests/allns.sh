@@ -15,19 +15,6 @@ PRIVATE=
 NR_NS=20
 NSES=()
 
-# hold NS ARGS...: a tcpgen that keeps its sockets, killed at exit.
-hold() {
-	local ns=$1 fifo
-
-	shift
-	fifo=$(mktemp -u)
-	mkfifo "$fifo"
-	ip netns exec "$ns" "$HERE/tcpgen" "$@" > "$fifo" &
-	defer kill $!
-	read -r -t 30 _ < "$fifo"
-	rm -f "$fifo"
-}
-
 # Populations differ per netns: i listeners' worth of connections.
 populate() {
 	local i ns

@@ -25,6 +25,19 @@ defer() {
 	CLEANUP+=("$*")
 }
 
+# hold NS ARGS...: a tcpgen that keeps its sockets, killed at exit.
+hold() {
+	local ns=$1 fifo
+
+	shift
+	fifo=$(mktemp -u)
+	mkfifo "$fifo"
+	ip netns exec "$ns" "$HERE/tcpgen" "$@" > "$fifo" &
+	defer kill $!
+	read -r -t 30 _ < "$fifo"
+	rm -f "$fifo"
+}
+
 run_cleanup() {
 	local i
 

@@ -133,27 +133,30 @@ static long mib_add(__u32 cpu, void *data)
 
 /*
  * bpf_loop()'s steps, as many as it takes: a loop of bpf_loop() calls
- * would have the verifier check the steps once a call.
+ * would have the verifier check the steps once a call.  One callback
+ * for each walk, plain or by group, each with its own step.
  */
-static long walk_chunk(__u32 i, void *data)
+static __always_inline long walk_chunk_of(void *data, const bool groups)
 {
 	struct ts_walk *w = ((struct ts_loop *)data)->w;
 
 	if (w->slot >= w->end || w->err)
 		return 1;
-	bpf_loop(TS_MAX_STEPS, ts_walk_step, data, 0);
+	if (groups)
+		bpf_loop(TS_MAX_STEPS, ts_walk_step_groups, data, 0);
+	else
+		bpf_loop(TS_MAX_STEPS, ts_walk_step, data, 0);
 	return 0;
 }
 
-/* The same for a walk by group. */
+static long walk_chunk(__u32 i, void *data)
+{
+	return walk_chunk_of(data, false);
+}
+
 static long walk_chunk_groups(__u32 i, void *data)
 {
-	struct ts_walk *w = ((struct ts_loop *)data)->w;
-
-	if (w->slot >= w->end || w->err)
-		return 1;
-	bpf_loop(TS_MAX_STEPS, ts_walk_step_groups, data, 0);
-	return 0;
+	return walk_chunk_of(data, true);
 }
 
 /*
