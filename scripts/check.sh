@@ -11,7 +11,8 @@
 #
 # CHECK_EXTRA_TAP="FILE..." adds those TAP files (checks run beside this
 # one) to the count.  CHECK_PAYLOAD_EXTRA=DIR copies DIR's files into
-# every guest's payload, and GUEST_TIMEOUT (seconds, default 900 + DURATION) bounds each guest:
+# every guest's payload, and GUEST_TIMEOUT (seconds, default 900 + DURATION,
+# 1500 + DURATION for the debug kernel) bounds each guest:
 # scripts/check-harness.sh uses both to prove the counting.
 set -uo pipefail
 
@@ -184,7 +185,11 @@ while read -r name abi tc; do
 	   "$root/userspace/tests/sockhelper" "$pl/"
 	[ -z "${CHECK_PAYLOAD_EXTRA:-}" ] || cp -a "$CHECK_PAYLOAD_EXTRA/." "$pl/"
 
-	"$root/scripts/vm-run.sh" -m 2048 -t "${GUEST_TIMEOUT:-$((900 + DURATION))}" -l "$logs/$abi" \
+	# The debug kernel (KASAN, lockdep, kmemleak under TCG) runs the same
+	# tests about three times slower than Debian's.
+	tmo=$((900 + DURATION))
+	[ "$name" != debug ] || tmo=$((1500 + DURATION))
+	"$root/scripts/vm-run.sh" -m 2048 -t "${GUEST_TIMEOUT:-$tmo}" -l "$logs/$abi" \
 		"$abi" "$pl" "TESTS='$GUEST_TESTS' DURATION=$DURATION ./run-guest.sh" \
 		> "$logs/$abi.tap" 2> "$logs/$abi.err"
 	rc=$?

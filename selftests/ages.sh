@@ -153,6 +153,7 @@ log_test $? "grammar: header, one row per state, LISTEN as -, the opener's netns
 # Phase one: 3 v4 ESTABLISHED pairs; 2 v6 leaked connections (CLOSE_WAIT
 # on the client, the server's FIN_WAIT2 a timewait sock); 2 v4 request
 # socks (SYN_RECV) whose clients are ESTABLISHED; 4 TIME_WAIT; 2 SYN_SENT.
+t0=$(date +%s)
 hold "$A" estab 3 &&
 	hold "$A" -6 leak 2 &&
 	hold "$A" synrecv 2 &&
@@ -160,20 +161,31 @@ hold "$A" estab 3 &&
 	syn_sent "$A"
 log_test $? "phase one: 8 ESTABLISHED, 2 CLOSE_WAIT, 2 FIN_WAIT2, 2 SYN_RECV, 4 TIME_WAIT, 2 SYN_SENT"
 
-# young NS STATE: STATE's sockets under 10 s old, and older ones.
+# young FILE STATE COLS: STATE's sockets in the first COLS columns of
+# FILE (a read of the file), and older ones.
 young() {
-	row "$1" "$2" | awk '{ print $1 + $2, $3 + $4 + $5 + $6 + $7 }'
+	awk -v s="$2" -v n="$3" '$1 == s {
+		for (i = 2; i <= 8; i++) if (i <= n + 1) a += $i; else b += $i
+		print a + 0, b + 0 }' "$1"
 }
 
+# A slow guest (the debug kernel under TCG) can take over 10 s to make
+# them: none may be older than the time since the first was made.
+snap=$(mktemp)
+defer rm -f "$snap"
+ip netns exec "$A" cat $AGES >"$snap"
+el=$(($(date +%s) - t0 + 1))
+cols=2 bound="10 s"
+[ $el -lt 10 ] || cols=3 bound="a minute"
 ret=0
 for want in ESTABLISHED:8 CLOSE_WAIT:2 FIN_WAIT2:2 SYN_RECV:2 TIME_WAIT:4 SYN_SENT:2; do
-	got=$(young "$A" "${want%:*}")
+	got=$(young "$snap" "${want%:*}" $cols)
 	[ "$got" = "${want#*:} 0" ] && continue
-	echo "# ${want%:*}: want ${want#*:} under 10 s and none older, got '$got'"
+	echo "# ${want%:*}: want ${want#*:} under $bound and none older, got '$got'"
 	ret=1
 done
-[ $ret -eq 0 ] || ip netns exec "$A" cat $AGES | sed 's/^/# /'
-log_test $ret "new sockets are under 10 s old, in every state"
+[ $ret -eq 0 ] || sed 's/^/# /' "$snap"
+log_test $ret "new sockets are under $bound old (made in $el s), in every state"
 check_sums "$A"
 log_test $? "each row sums to /proc/tcpstates's count (v4 + v6), phase one"
 
