@@ -381,6 +381,8 @@ TEST(private_ehash)
 	for (i = 0; i < 20; i++) {
 		ASSERT_EQ(0, tcp_pair(lfd, AF_INET, &c, &s));
 		close(c);
+		/* See time_wait: no simultaneous close. */
+		ASSERT_EQ(0, tcp_wait_state(s, TCP_CLOSE_WAIT));
 		close(s);
 	}
 	exp.n[TCP_LISTEN][0] = 1;

@@ -30,6 +30,7 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,25 @@ static void pair(const char *ip, int port, int lfd, int *cli, int *srv)
 }
 
 /* The client: connect @n times, wait for each server's FIN, keep them. */
+/*
+ * Until the peer's FIN has reached fd (CLOSE_WAIT), 5 s at most: closing
+ * before it is a simultaneous close, TIME_WAIT at both ends.
+ */
+static void wait_close_wait(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len;
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		len = sizeof(ti);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+		    ti.tcpi_state == TCP_CLOSE_WAIT)
+			return;
+		usleep(1000);
+	}
+}
+
 static void leaky(const char *ip, int port, int n, int done)
 {
 	char b;
@@ -232,9 +252,10 @@ int main(int argc, char **argv)
 		pair(argv[1], port, lfd, &c, &tw[i]);
 		close(c);	/* active close: this side gets TIME_WAIT */
 	}
-	usleep(100000);
-	for (i = 0; i < ntw; i++)
+	for (i = 0; i < ntw; i++) {
+		wait_close_wait(tw[i]);
 		close(tw[i]);
+	}
 	usleep(200000);
 	printf("ready\n");
 	fflush(stdout);
