@@ -28,6 +28,7 @@
 #include <linux/compiler.h>
 #include <linux/cpumask.h>
 #include <linux/percpu.h>
+#include <linux/ptrace.h>
 #include <linux/refcount.h>
 #include <net/inet_hashtables.h>
 #include <net/inet_timewait_sock.h>
@@ -186,6 +187,29 @@ static inline u64 tcpstates_syn_sent_ms(const struct sock *sk)
 static inline unsigned long tcpstates_listen_nulls(unsigned int slot)
 {
 	return slot + LISTENING_NULLS_BASE;
+}
+
+/*
+ * The timewait hand-over's name: inet_twsk_hashdance() up to 6.9,
+ * inet_twsk_hashdance_schedule() since (it arms the timer too).  Both take
+ * (tw, sk, hashinfo, ...).  Tried in this order by transitions.c.
+ */
+static const char * const tcpstates_hashdance_syms[] __maybe_unused = {
+	"inet_twsk_hashdance_schedule",
+	"inet_twsk_hashdance",
+	NULL,
+};
+
+/* A kprobed function's argument @n (x86-64: the calling convention's). */
+static inline void *tcpstates_kprobe_arg(struct pt_regs *regs, unsigned int n)
+{
+	return (void *)regs_get_kernel_argument(regs, n);
+}
+
+/* DCCP (up to 6.15) makes timewait socks too, on its own death row. */
+static inline bool tcpstates_twsk_is_tcp(const struct inet_timewait_sock *tw)
+{
+	return tw->tw_dr == &twsk_net(tw)->ipv4.tcp_death_row;
 }
 
 #endif /* _TCPSTATES_COMPAT_H */

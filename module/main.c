@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcpstates: per-state TCP socket counts for each network namespace in
- * /proc/tcpstates (by age in /proc/tcpstates_ages), and the TIME_WAIT
- * tunables in /sys/kernel/tcpstates/.
+ * /proc/tcpstates (by age in /proc/tcpstates_ages, how they move in
+ * /proc/tcpstates_transitions), and the TIME_WAIT tunables in
+ * /sys/kernel/tcpstates/.
  *
  * This file does not include compat.h: it pulls in inet_timewait_sock.h,
  * whose tw_reuse macro would rename the tw_reuse parameter.
@@ -73,14 +74,19 @@ static int __init tcpstates_init(void)
 	err = tcpstates_ages_init();
 	if (err)
 		goto err_proc;
-	err = tcpstates_sysfs_init();
+	err = tcpstates_transitions_init();
 	if (err)
 		goto err_ages;
+	err = tcpstates_sysfs_init();
+	if (err)
+		goto err_transitions;
 	/* Last: a load that fails must change nothing. */
 	tcpstates_sysfs_apply(tcpstates_param_max_tw_buckets,
 			      tcpstates_param_tw_reuse);
 	return 0;
 
+err_transitions:
+	tcpstates_transitions_exit();
 err_ages:
 	tcpstates_ages_exit();
 err_proc:
@@ -93,6 +99,7 @@ err_ports:
 static void __exit tcpstates_exit(void)
 {
 	tcpstates_sysfs_exit();
+	tcpstates_transitions_exit();
 	tcpstates_ages_exit();
 	tcpstates_proc_exit();
 	tcpstates_ports_exit();

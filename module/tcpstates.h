@@ -103,6 +103,10 @@ int tcpstates_snap_release(struct inode *inode, struct file *file);
 void tcpstates_show_header(struct seq_file *seq, const char *first);
 void tcpstates_show_cells(struct seq_file *seq, const u32 *cells);
 
+/* /proc/tcpstates_transitions */
+int tcpstates_transitions_init(void);
+void tcpstates_transitions_exit(void);
+
 int tcpstates_sysfs_init(void);
 void tcpstates_sysfs_exit(void);
 void tcpstates_sysfs_apply(int max_tw, int reuse);

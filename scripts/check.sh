@@ -182,7 +182,7 @@ lane() {
 	rm -rf "$pl"
 	mkdir -p "$pl"
 	cp "$out/tcpstates.ko" "$pl/"
-	cp "$root"/selftests/{run-guest.sh,lib.sh,rmmod.sh,tunables.sh,allns.sh,ages.sh} "$pl/"
+	cp "$root"/selftests/{run-guest.sh,lib.sh,rmmod.sh,tunables.sh,allns.sh,ages.sh,transitions.sh} "$pl/"
 	cp "$root"/selftests/{stress.sh,compare_ss.sh,modprobe.sh,hardening.sh,listeners.sh} "$pl/"
 	cp "$root/scripts/install.sh" "$(command -v kmod)" "$pl/"
 	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once,churn,readers} "$pl/"
