@@ -11,6 +11,7 @@
 #   make lint             checkpatch --strict, sparse, W=1
 #   make stress           the stress test alone, DURATION seconds per kernel
 #   make bench            tcpstates against ss, netstat, /proc/net/tcp, sock_diag
+#   make bench-connrate   connections/s with and without the transitions' hooks
 #   make install          module into /lib/modules/$(KVER)/updates, reader
 #   make dkms-install     the module under DKMS (dkms-remove undoes it)
 #   make check-host       make demo in a fresh clone in a clean Debian 13
@@ -71,6 +72,10 @@ check-host: deps
 bench: deps
 	scripts/bench.sh
 
+# The connect/accept/close rate with and without the transitions' hooks.
+bench-connrate: deps
+	scripts/bench.sh connrate
+
 # The stress test alone, longer: make stress DURATION=600
 stress: deps
 	GUEST_TESTS=stress.sh DURATION=$${DURATION:-600} scripts/check.sh
@@ -103,6 +108,6 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all module userspace selftests deps check check-debug check-harness check-host debug-kernel lint demo bench stress install uninstall \
+.PHONY: all module userspace selftests deps check check-debug check-harness check-host debug-kernel lint demo bench bench-connrate stress install uninstall \
 	deb check-deb \
 	dkms-install dkms-remove clean distclean

@@ -11,6 +11,9 @@
 #
 #   scripts/bench.sh          run the bench, then write the report
 #   scripts/bench.sh report   only rewrite the report from the last run
+#   scripts/bench.sh connrate the connection-rate lane alone (make
+#                             bench-connrate): CONNRATE_ROUNDS [5] windows
+#                             of CONNRATE_S [5] seconds, module off and on
 #
 # Environment (defaults in brackets):
 #   BENCH_KERNELS      kernels of kernels.sh to run in [6.12]
@@ -48,9 +51,36 @@ report() {
 	echo "# bench: wrote $results (raw output: $raw)"
 }
 
+# connrate: the connection-rate lane alone (selftests/bench/connrate.sh):
+# the connect loop with and without the module's transitions hooks, in
+# the guest (TCG: emulated figures).  Output in build/bench/connrate.out.
+connrate() {
+	local name abi pl
+
+	make -s -C "$root/selftests/bench" benchtime
+	mkdir -p "$out"
+	: > "$out/connrate.out"
+	while read -r name abi _; do
+		"$root/scripts/build-module.sh" "$abi" "$out/$abi"
+		pl=$out/connrate-$abi
+		rm -rf "$pl"
+		mkdir -p "$pl"
+		cp "$out/$abi/tcpstates.ko" "$root"/selftests/bench/{benchtime,connrate.sh} "$pl/"
+		echo "# bench: connrate in $name ($abi) under QEMU TCG"
+		"$root/scripts/vm-run.sh" -t 1200 -m 1024 -l "$out/logs-connrate-$abi" \
+			"$abi" "$pl" "CONNRATE_ROUNDS=${CONNRATE_ROUNDS:-5} \
+CONNRATE_S=${CONNRATE_S:-5} ./connrate.sh" | tee -a "$out/connrate.out"
+	done < <(KERNELS=${BENCH_KERNELS:-6.12} "$root/scripts/kernels.sh")
+	grep -q '^connrate median' "$out/connrate.out"
+}
+
 if [ "${1:-}" = report ]; then
 	report
 	exit 0
+fi
+if [ "${1:-}" = connrate ]; then
+	connrate
+	exit
 fi
 
 start=$(date +%s)

@@ -717,12 +717,31 @@ static int cmd_interfere(double secs, int rounds)
 	return 0;
 }
 
+/* The connect loop alone, on CPU 1, for connrate.sh: "conn_s RATE". */
+static int cmd_churn(double secs)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	int lfd;
+
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    listen(lfd, 4096))
+		die("connect loop: listen");
+	if (sysconf(_SC_NPROCESSORS_ONLN) > 1)
+		pin(1);
+	printf("conn_s %.1f\n", churn(lfd, secs));
+	close(lfd);
+	return 0;
+}
+
 static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: benchtime run [-r RUNS] [-m MIN_RUNS] [-s SLOW_S] -f METHODS\n"
 		"       benchtime scan [-r RUNS]\n"
-		"       benchtime interfere [-t SECONDS] [-k ROUNDS] -f METHODS\n");
+		"       benchtime interfere [-t SECONDS] [-k ROUNDS] -f METHODS\n"
+		"       benchtime churn [-t SECONDS]\n");
 	exit(2);
 }
 
@@ -769,6 +788,8 @@ int main(int argc, char **argv)
 		print_usage();
 	if (!strcmp(argv[1], "scan"))
 		return cmd_scan(runs);
+	if (!strcmp(argv[1], "churn"))
+		return cmd_churn(secs);
 	if (!file)
 		print_usage();
 	load_methods(file);

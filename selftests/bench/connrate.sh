@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The connection-rate lane of make bench (scripts/bench.sh connrate), in
+# the guest: benchtime's connect/accept/close loop on loopback with the
+# module unloaded and loaded, in turns (ROUNDS of each, SECS seconds a
+# window), so that drift hits both alike.  With the module loaded every
+# connection fires the transitions' hooks: the set_state tracepoint about
+# ten times, the hand-over kprobe once, and later the timewait sock's end.
+# One line a window, then the medians:
+#   connrate off CONN_S | connrate on CONN_S TRANSITIONS
+#   connrate median off CONN_S on CONN_S ratio R per_conn_ns N per_event_ns E
+set -euo pipefail
+cd "$(dirname "$0")"
+ROUNDS=${CONNRATE_ROUNDS:-5}
+SECS=${CONNRATE_S:-5}
+
+# transitions: the sum of every count of the file, "-" left out.
+transitions() {
+	awk 'NR > 3 && $3 != "-" { n += $3 + $4 } END { print n + 0 }' \
+		/proc/tcpstates_transitions
+}
+
+rate() {
+	./benchtime churn -t "$SECS" | awk '{ print $2 }'
+}
+
+median() {
+	sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+echo "connrate kernel $(uname -r) cpus $(nproc) rounds $ROUNDS secs $SECS"
+rm -f /tmp/off /tmp/on /tmp/ev
+for _ in $(seq "$ROUNDS"); do
+	rmmod tcpstates 2>/dev/null || true
+	r=$(rate)
+	echo "connrate off $r"
+	echo "$r" >> /tmp/off
+	insmod ./tcpstates.ko
+	t0=$(transitions)
+	r=$(rate)
+	t1=$(transitions)
+	# Transitions counted a connection (one window's own; the timewait
+	# socks it leaves end 60 s later, in some later window).
+	ev=$(awk -v d=$((t1 - t0)) -v r="$r" -v s="$SECS" 'BEGIN { printf "%.2f", d / (r * s) }')
+	echo "connrate on $r $ev"
+	echo "$r" >> /tmp/on
+	echo "$ev" >> /tmp/ev
+done
+off=$(median < /tmp/off)
+on=$(median < /tmp/on)
+ev=$(median < /tmp/ev)
+awk -v off="$off" -v on="$on" -v ev="$ev" 'BEGIN {
+	d = 1e9 / on - 1e9 / off
+	printf "connrate median off %.1f on %.1f ratio %.4f per_conn_ns %.0f transitions_per_conn %.2f per_event_ns %.0f\n",
+		off, on, on / off, d, ev, ev > 0 ? d / ev : 0 }'
