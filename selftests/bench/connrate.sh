@@ -25,8 +25,16 @@ rate() {
 	./benchtime churn -t "$SECS" | awk '{ print $2 }'
 }
 
+# median: of the numbers on stdin (busybox's sort has no -g).
 median() {
-	sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	awk '{ v[NR] = $1 + 0 }
+	END {
+		for (i = 2; i <= NR; i++)
+			for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+			}
+		print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+	}'
 }
 
 echo "connrate kernel $(uname -r) cpus $(nproc) rounds $ROUNDS secs $SECS"
