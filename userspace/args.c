@@ -27,6 +27,7 @@ enum {
 	OPT_TOP,
 	OPT_PROCESSES,
 	OPT_LABEL,
+	OPT_TRANSITIONS,
 };
 
 static const struct option long_opts[] = {
@@ -50,19 +51,21 @@ static const struct option long_opts[] = {
 	{ "top",	required_argument,	NULL, OPT_TOP },
 	{ "processes",	no_argument,		NULL, OPT_PROCESSES },
 	{ "label",	required_argument,	NULL, OPT_LABEL },
+	{ "transitions", no_argument,		NULL, OPT_TRANSITIONS },
 	{ NULL,		0,			NULL, 0 },
 };
 
 /* Labels tcpstates sets itself: --label may not take them. */
 static const char * const ts_own_labels[] = {
 	"netns", "source", "state", "family", "direction", "port", "pid",
-	"command",
+	"command", "from", "to",
 };
 
 static void print_help(void)
 {
 	printf("Usage: tcpstates [OPTIONS]\n"
 	       "       tcpstates --ports|--all-netns [-s NAME] [--top N] [OPTIONS]\n"
+	       "       tcpstates --transitions [-s NAME] [OPTIONS]\n"
 	       "       tcpstates --check-tw WARN[,CRIT] [-n NETNS] [--source SRC]\n"
 	       "       tcpstates --set KEY=VALUE ...\n"
 	       "Count TCP sockets by state and address family.\n"
@@ -71,6 +74,7 @@ static void print_help(void)
 	       "      --all-netns          every network namespace (module or pins, root)\n"
 	       "      --top N              the N rows with most sockets (in -s states)\n"
 	       "      --processes          name the processes holding the sockets\n"
+	       "      --transitions        moves between states since the module loaded\n"
 	       "  -s, --state NAME[,NAME]  only these states (netstat or ss names)\n"
 	       "  -4, --ipv4               IPv4 sockets only\n"
 	       "  -6, --ipv6               IPv6 sockets only\n"
@@ -91,12 +95,14 @@ static void print_help(void)
 	       "\n"
 	       "Environment: TCPSTATES_PROC (default %s),\n"
 	       "TCPSTATES_PROC_ALL (%s), TCPSTATES_PROC_PORTS (%s),\n"
+	       "TCPSTATES_PROC_TRANSITIONS (%s),\n"
 	       "TCPSTATES_SYSFS (%s), TCPSTATES_PROCFS (%s),\n"
 	       "TCPSTATES_BPF_DIR (%s).\n"
 	       "Exit status: 0 ok, 1 error, 2 usage error; with --check-tw\n"
 	       "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (any error).\n",
 	       TS_MIN_WATCH, TS_PROC_DEFAULT, TS_PROC_ALL_DEFAULT,
-	       TS_PROC_PORTS_DEFAULT, TS_SYSFS_DEFAULT, TS_PROCFS_DEFAULT,
+	       TS_PROC_PORTS_DEFAULT, TS_PROC_TRANSITIONS_DEFAULT,
+	       TS_SYSFS_DEFAULT, TS_PROCFS_DEFAULT,
 	       TS_PIN_DIR_DEFAULT);
 }
 
@@ -282,7 +288,7 @@ static void set_netns(struct ts_opts *o, int c, const char *arg)
 static void set_mode(struct ts_opts *o, enum ts_mode mode)
 {
 	if (o->mode != TS_MODE_SAMPLE && o->mode != mode)
-		usage_err("--all-netns and --ports exclude each other");
+		usage_err("--all-netns, --ports and --transitions exclude each other");
 	o->mode = mode;
 }
 
@@ -336,6 +342,9 @@ static void parse_opt(struct ts_opts *o, int c, char **argv)
 		break;
 	case OPT_PORTS:
 		set_mode(o, TS_MODE_PORTS);
+		break;
+	case OPT_TRANSITIONS:
+		set_mode(o, TS_MODE_TRANSITIONS);
 		break;
 	case 'h':
 		print_help();
@@ -398,16 +407,29 @@ static void check_action(const struct ts_opts *o)
 	if (!o->check && !o->nsets)
 		return;
 	if (o->mode != TS_MODE_SAMPLE)
-		usage_err("--all-netns and --ports do not go with --check-tw or --set");
+		usage_err("--all-netns, --ports and --transitions do not go with --check-tw or --set");
 	if (o->fmt != TS_FMT_TABLE || o->procs || o->nlabels)
 		usage_err("--check-tw and --set print one line; drop --json, --prometheus, --label and --processes");
 	if (o->check && o->fams != TS_FAMS_ALL)
 		usage_err("--check-tw checks tw_count, both families; drop -4/-6");
 }
 
+/* Only the module counts transitions, so far. */
+static void check_transitions(const struct ts_opts *o)
+{
+	if (o->mode != TS_MODE_TRANSITIONS)
+		return;
+	if (o->source != TS_SRC_AUTO && o->source != TS_SRC_MODULE)
+		usage_err("--transitions needs the module's /proc/tcpstates_transitions (no other source counts them); drop --source");
+	if (o->procs)
+		usage_err("--processes works with the per-state table and --ports, not --transitions");
+}
+
 static void check_mode(struct ts_opts *o)
 {
-	if (o->mode == TS_MODE_SAMPLE && o->top)
+	check_transitions(o);
+	if ((o->mode == TS_MODE_SAMPLE || o->mode == TS_MODE_TRANSITIONS) &&
+	    o->top)
 		usage_err("--top needs --ports or --all-netns");
 	if (o->mode == TS_MODE_ALL && o->netns)
 		usage_err("--all-netns reads every netns from the initial one; drop --netns");
@@ -421,8 +443,8 @@ static void check_mode(struct ts_opts *o)
 	    (o->source == TS_SRC_MODULE || o->source == TS_SRC_PIN ||
 	     o->source == TS_SRC_BPF))
 		usage_err("the module's --ports rows count IPv4 and IPv6 together; use --source netlink with -4/-6");
-	if (o->mode != TS_MODE_SAMPLE && o->fmt == TS_FMT_TABLE &&
-	    !o->filtered)
+	if ((o->mode == TS_MODE_ALL || o->mode == TS_MODE_PORTS) &&
+	    o->fmt == TS_FMT_TABLE && !o->filtered)
 		main_states(o->show);
 }
 

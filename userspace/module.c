@@ -3,7 +3,8 @@
  * tcpstates reader, sources layer: the module's files.  Read a whole proc
  * file, then hand /proc/tcpstates to the model's parser (parse.c) and
  * /proc/tcpstates_all or /proc/tcpstates_ports to its table parser
- * (tabular.c), each open error told as what to do about it.
+ * (tabular.c) and /proc/tcpstates_transitions to parse_tr.c, each open
+ * error told as what to do about it.
  * May call: the model layer (sample.h, err.h), libc.
  */
 #include <errno.h>
@@ -114,6 +115,28 @@ int ts_read_table(enum ts_mode mode, const char *path, struct ts_table *t)
 	if (ret)
 		return open_error(mode, path, -ret);
 	ret = ts_parse_table(buf, len, path, t);
+	free(buf);
+	return ret;
+}
+
+/* No other source counts transitions yet: the one way out is the module. */
+int ts_read_transitions(const char *path, struct ts_transitions *tr)
+{
+	size_t len;
+	char *buf;
+	int ret;
+
+	ret = ts_read_file(path, &buf, &len);
+	if (ret == -ENOENT) {
+		ts_err("--transitions needs the module's %s (not loaded?): insmod a tcpstates.ko that has it",
+		       path);
+		return -1;
+	}
+	if (ret) {
+		ts_err("%s: %s", path, strerror(-ret));
+		return -1;
+	}
+	ret = ts_parse_transitions(buf, len, path, tr);
 	free(buf);
 	return ret;
 }

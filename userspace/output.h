@@ -2,7 +2,8 @@
 /*
  * tcpstates reader, output layer: one sample as a table, JSON or
  * Prometheus metrics (output.c), the --all-netns and --ports tables in
- * the same three (tables.c), and the --check-tw status line (check.c).
+ * the same three (tables.c), --transitions in the same three
+ * (output_tr.c), and the --check-tw status line (check.c).
  * May call: the views layer (view.h) and the layers below it, libc.
  */
 #ifndef TS_OUTPUT_H
@@ -39,6 +40,16 @@ struct ts_table_view {
 	const struct ts_procs *procs;	/* --processes by group, or NULL */
 };
 
+/* --transitions: the counts, the ones before them (watch mode), a filter. */
+struct ts_tr_view {
+	const struct ts_transitions *cur;
+	const struct ts_transitions *prev;	/* NULL: first sample, no rates */
+	const bool *show;		/* a pair shows if either state does */
+	unsigned int fams;		/* TS_BIT(family) of the families shown */
+	bool watch;
+	bool no_header;
+};
+
 /* --label KEY=VALUE, on every Prometheus sample. */
 struct ts_label {
 	const char *key;
@@ -58,6 +69,9 @@ void ts_print_procs(enum ts_format fmt, const struct ts_procs *p,
 /* tables.c */
 void ts_print_table(enum ts_format fmt, struct ts_table *t,
 		    const struct ts_table_view *v);
+
+/* output_tr.c */
+void ts_print_transitions(enum ts_format fmt, const struct ts_tr_view *v);
 
 /* check.c */
 int ts_check_tw(const struct ts_sample *s, double warn, double crit);

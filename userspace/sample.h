@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "tcpstates_states.h"
+#include "tcpstates_transitions.h"
 #include "err.h"
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
@@ -63,6 +64,7 @@ enum ts_mode {
 	TS_MODE_SAMPLE,
 	TS_MODE_ALL,
 	TS_MODE_PORTS,
+	TS_MODE_TRANSITIONS,
 };
 
 /* One row of /proc/tcpstates_all or /proc/tcpstates_ports. */
@@ -88,6 +90,20 @@ struct ts_table {
 	struct timespec wall;		/* when it was read */
 };
 
+/*
+ * /proc/tcpstates_transitions: per pair of tcpstates_transitions[], per
+ * family, the moves since the module loaded.  A pair the kernel cannot
+ * count ("- -") is not counted, which is not a count of 0.
+ */
+struct ts_transitions {
+	enum ts_source source;		/* the module, for now */
+	unsigned long long netns;
+	bool counted[TCPSTATES_NR_TRANSITIONS];
+	unsigned long long moves[TCPSTATES_NR_TRANSITIONS][TCPSTATES_NR_FAMILIES];
+	struct timespec wall;
+	struct timespec mono;		/* for rates */
+};
+
 /* parse.c */
 int ts_parse(char *buf, size_t len, const char *name, struct ts_sample *s);
 unsigned int ts_state_mask(const char *name);
@@ -100,5 +116,9 @@ int ts_parse_table(char *buf, size_t len, const char *name,
 struct ts_row *ts_table_add(struct ts_table *t);
 int ts_table_finish(struct ts_table *t, const char *name);
 unsigned int ts_row_group(const struct ts_row *r);
+
+/* parse_tr.c */
+int ts_parse_transitions(char *buf, size_t len, const char *name,
+			 struct ts_transitions *tr);
 
 #endif /* TS_SAMPLE_H */

@@ -4,7 +4,8 @@
  * tcpstates module's /proc/tcpstates, from the same files pinned in bpffs,
  * from the module's walk run as a BPF program or from sock_diag netlink,
  * and manage the module's TIME_WAIT tunables.  --all-netns and --ports
- * print the module's per-namespace and per-port tables.
+ * print the module's per-namespace and per-port tables, --transitions
+ * its counts of moves between states.
  *
  * Exit status: 0 ok, 1 runtime error (a write error on stdout too),
  * 2 usage error.  --check-tw is a monitoring plugin instead: 0 OK,
@@ -317,6 +318,46 @@ static int one_table(const struct ts_opts *o, unsigned long i, void *ctx)
 	return 0;
 }
 
+/* ---- --transitions ---- */
+
+struct ts_tr_samples {
+	struct ts_transitions tr[2];
+	struct ts_tr_view v;
+};
+
+static int one_transitions(const struct ts_opts *o, unsigned long i,
+			   void *ctx)
+{
+	const char *path = env_path("TCPSTATES_PROC_TRANSITIONS",
+				    TS_PROC_TRANSITIONS_DEFAULT);
+	struct ts_tr_samples *c = ctx;
+	struct ts_transitions *tr = &c->tr[i % 2];	/* not the last shown */
+
+	if (ts_read_transitions(path, tr))
+		return -1;
+	ts_now(&tr->wall, &tr->mono);
+	c->v.prev = i ? c->v.cur : NULL;
+	c->v.cur = tr;
+	if (i && o->fmt == TS_FMT_TABLE)
+		printf("\n");
+	ts_print_transitions(o->fmt, &c->v);
+	return 0;
+}
+
+static int run_transitions(const struct ts_opts *o)
+{
+	struct ts_tr_samples c = {
+		.v = {
+			.show = o->show,
+			.fams = o->fams,
+			.watch = o->watch,
+			.no_header = o->no_header,
+		},
+	};
+
+	return run_watch(o, one_transitions, &c);
+}
+
 /* ---- --set and --check-tw ---- */
 
 static int run_sets(const struct ts_opts *o)
@@ -361,6 +402,8 @@ int main(int argc, char **argv)
 	}
 	if (o.nsets)
 		return ts_finish(run_sets(&o));
+	if (o.mode == TS_MODE_TRANSITIONS)
+		return ts_finish(run_transitions(&o));
 	/* Resolved once, so a watch never mixes sources. */
 	if (o.source == TS_SRC_AUTO)
 		o.source = o.mode == TS_MODE_SAMPLE ? auto_source() :

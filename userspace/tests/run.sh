@@ -25,7 +25,7 @@ NSA=tcpstates-t$$-a
 NSB=tcpstates-t$$-b
 NE_PID=
 unset TCPSTATES_PROC TCPSTATES_SYSFS TCPSTATES_PROC_ALL TCPSTATES_PROC_PORTS \
-	TCPSTATES_PROCFS
+	TCPSTATES_PROCFS TCPSTATES_PROC_TRANSITIONS
 # No pins but the tests' own: the host's, if any, would serve auto.
 export TCPSTATES_BPF_DIR=$T/no-pins
 export TZ=UTC
@@ -133,9 +133,12 @@ allns() {
 ports() {
 	TCPSTATES_PROC_PORTS=$DATA/$1 "$BIN" --ports --source module "${@:2}"
 }
+trans() {
+	TCPSTATES_PROC_TRANSITIONS=$DATA/$1 "$BIN" --transitions "${@:2}"
+}
 inb() { ip netns exec "$NSB" "$@"; }
 export BIN DATA T NSB
-export -f module allns ports inb
+export -f module allns ports trans inb
 
 # A fake procfs: netns 4026531840 owned by PIDs 1 and 7, 4026532400 by
 # 300 and 250 (lowest wins), a process in an unlisted netns, junk entries.
@@ -270,7 +273,8 @@ fi
 check "--label: the info metric keeps source" grep -qx \
 	'tcpstates_info{netns="4026531840",site="ams1",note="a \\"b\\" \\\\c",source="module"} 1' \
 	"$T/out"
-for bad in site =x 1site=x bad-key=x __x=1 netns=1 state=x command=x; do
+for bad in site =x 1site=x bad-key=x __x=1 netns=1 state=x command=x \
+	   from=x to=x; do
 	expect_err "--label \"$bad\" is a usage error" 2 "label" \
 		"$BIN" -p --label "$bad"
 done
@@ -395,6 +399,133 @@ fi
 expect_err "--ports --source module without the module" 1 \
 	"module not loaded.*or use --source netlink" \
 	env TCPSTATES_PROC_PORTS="$T/none" "$BIN" --ports --source module
+
+# ---- --transitions over recorded /proc/tcpstates_transitions files ----
+for f in "$DATA"/tr_bad_*.txt; do
+	expect_err "malformed $(basename "$f") is an error" 1 "$f" \
+		trans "$(basename "$f")"
+done
+expect_err "--transitions: a missing pair is named, with its line" 1 \
+	'tr_bad_missing_pair.txt:11: want pair "SYN_RECV ESTABLISHED" here, not "SYN_RECV FIN_WAIT1"' \
+	trans tr_bad_missing_pair.txt
+expect_err "--transitions: the last pair missing" 1 \
+	'missing pair "LAST_ACK CLOSE" (the file ends at line 27)' \
+	trans tr_bad_missing_last.txt
+expect_err "--transitions: pairs out of order" 1 \
+	'tr_bad_order.txt:7: want pair "SYN_SENT CLOSE" here, not "CLOSE LISTEN"' \
+	trans tr_bad_order.txt
+expect_err "--transitions: a lone \"-\"" 1 \
+	'tr_bad_lone_dash.txt:14: "-" for one family only' trans tr_bad_lone_dash.txt
+expect_err "--transitions: a bad number" 1 \
+	'tr_bad_number.txt:4: not a count: "15x0"' trans tr_bad_number.txt
+expect_err "--transitions: another format version" 1 \
+	"format version 2, this reader reads 1" trans tr_bad_version.txt
+run 0 trans tr_ok.txt
+check "--transitions table matches golden" \
+	diff -u "$GOLDEN/tr_ok.table" "$T/out"
+run 0 trans tr_dashes.txt
+check "--transitions: \"- -\" pairs print -, never 0" \
+	diff -u "$GOLDEN/tr_dashes.table" "$T/out"
+run 0 trans tr_ok.txt -H -4 -s time-wait
+check "--transitions -H -4 -s: the pairs that reach or leave TIME_WAIT" \
+	diff -u - "$T/out" <<-EOF
+	FIN_WAIT1    TIME_WAIT            60
+	FIN_WAIT2    TIME_WAIT          5980
+	CLOSING      TIME_WAIT             4
+	TIME_WAIT    CLOSE              6001
+	Source: module, netns 4026531840
+	EOF
+run 0 trans tr_ok.txt -j
+check "--transitions JSON matches golden (time aside)" bash -c "
+	sed 's/\"time\":\"[^\"]*\"/\"time\":\"T\"/' '$T/out' |
+	diff -u '$GOLDEN/tr_ok.json' -"
+check "--transitions JSON: 25 pairs in file order, null for - -" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d["transitions"]
+assert d["source"] == "module" and d["netns"] == 4026531840, d
+assert len(t) == 25 and t[0] == {"from": "CLOSE", "to": "SYN_SENT",
+				 "ipv4": 1520, "ipv6": 310}, t[0]
+assert t[-1]["from"] == "LAST_ACK" and t[-1]["to"] == "CLOSE", t[-1]
+none = [(p["from"], p["to"]) for p in t if p["ipv4"] is None]
+assert none == [("LISTEN", "SYN_RECV"), ("SYN_RECV", "CLOSE")], none
+assert all(p["ipv6"] is None for p in t if p["ipv4"] is None)' "$T/out"
+run 0 trans tr_dashes.txt -j -6 -s time_wait
+check "--transitions JSON -6 -s: that family only, null where not counted" \
+	json "$T/out" 'd["transitions"] == [
+	 {"from": "FIN_WAIT1", "to": "TIME_WAIT", "ipv6": None},
+	 {"from": "FIN_WAIT2", "to": "TIME_WAIT", "ipv6": None},
+	 {"from": "CLOSING", "to": "TIME_WAIT", "ipv6": None},
+	 {"from": "TIME_WAIT", "to": "CLOSE", "ipv6": None}]'
+run 0 trans tr_ok.txt -p
+check "--transitions prometheus matches golden" \
+	diff -u "$GOLDEN/tr_ok.prom" "$T/out"
+if command -v promtool >/dev/null; then
+	check "--transitions prometheus passes promtool" \
+		promtool check metrics <"$T/out"
+fi
+check "--transitions prometheus: a counter, - - pairs left out" bash -c "
+	grep -qx '# TYPE tcpstates_transitions_total counter' '$T/out' &&
+	[ \$(grep -vc '^#' '$T/out') = 46 ] &&
+	! grep -q 'from=\"listen\",to=\"syn_recv\"' '$T/out'"
+run 0 trans tr_dashes.txt -p --label site=ams1
+check "--transitions prometheus: netns and --label on every sample" \
+	every_sample "$T/out" '^tcpstates_transitions_total{netns="4026531840",site="ams1",from="[a-z_0-9]*",to="[a-z_0-9]*",family="ipv[46]"} [0-9]*$'
+check "--transitions prometheus: no sample for any - - pair" \
+	[ "$(grep -vc '^#' "$T/out")" = 36 ]
+run 0 trans tr_ok.txt --source module -p -6 -s listen
+check "--transitions prometheus -6 -s listen" diff -u - "$T/out" <<-EOF
+	# HELP tcpstates_transitions_total TCP connections' moves from state to state since the module loaded; pairs the kernel cannot count are left out.
+	# TYPE tcpstates_transitions_total counter
+	tcpstates_transitions_total{netns="4026531840",from="close",to="listen",family="ipv6"} 4
+	tcpstates_transitions_total{netns="4026531840",from="listen",to="close",family="ipv6"} 1
+	EOF
+for src in netlink pin bpf; do
+	expect_err "--transitions --source $src is refused" 2 \
+		"--transitions needs the module's /proc/tcpstates_transitions" \
+		trans tr_ok.txt --source "$src"
+done
+expect_err "--transitions without the module" 1 \
+	"--transitions needs the module's $T/none (not loaded?)" \
+	env TCPSTATES_PROC_TRANSITIONS="$T/none" "$BIN" --transitions
+expect_err "--transitions with --ports" 2 "exclude each other" \
+	trans tr_ok.txt --ports
+expect_err "--transitions with --top" 2 "--top needs" trans tr_ok.txt --top 3
+expect_err "--transitions with --processes" 2 "not --transitions" \
+	trans tr_ok.txt --processes
+expect_err "--transitions with --watch and --prometheus" 2 "one sample" \
+	trans tr_ok.txt -p -w 1
+# Watch: the file is replaced between two samples, 0.6 s apart.
+cp "$DATA/tr_ok.txt" "$T/tr_live.txt"
+TCPSTATES_PROC_TRANSITIONS=$T/tr_live.txt "$BIN" --transitions -c 2 -w 0.6 \
+	-s syn-sent >"$T/trwatch" &
+wpid=$!
+TCPSTATES_PROC_TRANSITIONS=$T/tr_live.txt "$BIN" --transitions -j -c 2 \
+	-w 0.6 >"$T/trwatch.json" &
+jpid=$!
+sleep 0.3
+cp "$DATA/tr_later.txt" "$T/tr_live.tmp" && mv "$T/tr_live.tmp" "$T/tr_live.txt"
+wait $wpid $jpid
+check "--transitions watch: no rates on the first sample" grep -qE \
+	'^CLOSE +SYN_SENT +1520 +310 +1830 +- +-$' "$T/trwatch"
+check "--transitions watch: moves per second on the second" grep -qE \
+	'^CLOSE +SYN_SENT +1550 +316 +1866 +(4[6-9]|5[0-9])\.[0-9] +([89]|1[0-2])\.[0-9]$' \
+	"$T/trwatch"
+check "--transitions watch: two timestamped tables, rate columns" bash -c "
+	[ \$(grep -c '^Time: ' '$T/trwatch') = 2 ] &&
+	[ \$(grep -cE '^From +To +IPv4 +IPv6 +Total +IPv4/s +IPv6/s\$' '$T/trwatch') = 2 ]"
+check "--transitions watch JSON: interval and rates from the second sample" \
+	python3 -c '
+import json, sys
+a, b = [json.loads(l) for l in open(sys.argv[1])]
+assert "interval" not in a and all("rates" not in p for p in a["transitions"])
+assert 0.5 < b["interval"] < 0.8, b["interval"]
+r = {(p["from"], p["to"]): p["rates"] for p in b["transitions"]}
+assert abs(r["TIME_WAIT", "CLOSE"]["ipv4"] * b["interval"] - 60) < 0.5, r
+assert abs(r["TIME_WAIT", "CLOSE"]["ipv6"] * b["interval"] - 12) < 0.5, r
+assert r["SYN_RECV", "ESTABLISHED"]["ipv6"] == 0, r
+assert r["LISTEN", "SYN_RECV"] == {"ipv4": None, "ipv6": None}, r' \
+	"$T/trwatch.json"
 
 # ---- usage errors (exit 2) and runtime errors (exit 1) ----
 expect_err "--all-netns with --ports" 2 "exclude" "$BIN" --all-netns --ports
@@ -1050,6 +1181,8 @@ full "/dev/full: --ports table" 1 ports ports_ok.txt
 full "/dev/full: --ports Prometheus" 1 ports ports_ok.txt -p
 full "/dev/full: --all-netns JSON" 1 allns all_ok.txt -j
 full "/dev/full: --all-netns Prometheus" 1 allns all_ok.txt -p
+full "/dev/full: --transitions table" 1 trans tr_ok.txt
+full "/dev/full: --transitions Prometheus" 1 trans tr_ok.txt -p
 full "/dev/full: watch mode stops at the first failed sample" 1 \
 	module ok.txt -w 0.1 -c 100
 full "/dev/full: --set" 1 env TCPSTATES_SYSFS="$T/sysfs" "$BIN" \
@@ -1108,6 +1241,8 @@ if make -s -B -C "$T/src/userspace" CFLAGS="$SAN" LDFLAGS="$SAN" tcpstates \
 			TCPSTATES_PROCFS="$T/procfs" "$SANBIN" --all-netns ;;
 		ports_*) set -- env TCPSTATES_PROC_PORTS="$f" "$SANBIN" \
 			--ports --source module ;;
+		tr_*) set -- env TCPSTATES_PROC_TRANSITIONS="$f" "$SANBIN" \
+			--transitions ;;
 		*) set -- env TCPSTATES_PROC="$f" "$SANBIN" --source module ;;
 		esac
 		for fmt in "" -j -p "-s connected -H"; do
@@ -1124,6 +1259,8 @@ if make -s -B -C "$T/src/userspace" CFLAGS="$SAN" LDFLAGS="$SAN" tcpstates \
 			-p --label a=b >/dev/full
 		env TCPSTATES_PROC="$DATA/ok.txt" "$SANBIN" --check-tw 1,2 \
 			>/dev/null
+		env TCPSTATES_PROC_TRANSITIONS="$DATA/tr_dashes.txt" \
+			"$SANBIN" --transitions -w 0.1 -c 2 -j >/dev/null
 		if [ -n "$ns_ready" ]; then
 			"$SANBIN" -n "$NSB" --ports --processes -j >/dev/null
 			"$SANBIN" -n "$NSA" --processes >/dev/null
@@ -1155,6 +1292,7 @@ check "man page and docs explain the TIME_WAIT row vs tw_count" bash -c "
 run 0 "$BIN" --help
 check "--help names every option" bash -c "
 	for o in --processes --label -4, -6, --netns-pid 'W\\[,C\\]' \
+		 --transitions TCPSTATES_PROC_TRANSITIONS \
 		 'at least 0.1' '3 UNKNOWN'; do
 		grep -q -- \"\$o\" '$T/out' || { echo \$o; exit 1; }
 	done"
