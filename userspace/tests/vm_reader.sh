@@ -578,6 +578,24 @@ in_tw env TCPSTATES_PROC=/nonexistent "$TCPSTATES" --source module \
 	--check-tw 50 >"$F.check" 2>/dev/null
 check "--check-tw without the module's file: UNKNOWN, exit 3" \
 	rc_grep $? 3 "^TIME_WAIT UNKNOWN - module not loaded" "$F.check"
+# --transitions against the module's file, in the same netns: the 20
+# connections made above, pair by pair (the file is quiet by now).
+in_tw cat /proc/tcpstates_transitions >"$F.trfile" 2>/dev/null
+in_tw "$TCPSTATES" --transitions -j >"$F.tr" 2>"$F.trerr"
+if [ -s "$F.trfile" ]; then
+	check "--transitions -j: every pair of the module's file, its counts" \
+		awk 'NR == FNR { if (FNR > 3) want[++n] = $1 " " $2 " " ($3 == "-" ? "null" : $3) " " ($4 == "-" ? "null" : $4); next }
+		     { while (match($0, /"from":"[A-Z_0-9]+","to":"[A-Z_0-9]+","ipv4":[0-9a-z]+,"ipv6":[0-9a-z]+/)) {
+			   r = substr($0, RSTART, RLENGTH); $0 = substr($0, RSTART + RLENGTH)
+			   gsub(/"(from|to|ipv4|ipv6)":|"/, "", r); gsub(/,/, " ", r); got[++m] = r } }
+		     END { if (n != 25 || m != n) exit 1; for (i = 1; i <= n; i++) if (want[i] != got[i]) exit 1 }' \
+		"$F.trfile" "$F.tr"
+	in_tw "$TCPSTATES" --transitions >"$F.trtab" 2>&1
+	check "--transitions: FIN_WAIT2 -> TIME_WAIT 20 in the table" \
+		grep -qE "^FIN_WAIT2 +TIME_WAIT +20 +0 +20$" "$F.trtab"
+else
+	nok "--transitions: the module has no /proc/tcpstates_transitions"
+fi
 ip netns del "$TWNS"
 
 # --source bpf: the module's walk as a BPF program, against the module.
