@@ -38,6 +38,10 @@ for f in failslab fail_page_alloc; do
 	echo 0 > $DBG/$f/verbose
 done
 echo 0 > $DBG/fail_page_alloc/ignore-gfp-highmem
+# Single pages are the loader's (the module's image, vmalloc'd a page at
+# a time: over 400 fault points under KASAN before our init runs): the
+# sweeps fail every slab allocation and every larger page allocation.
+echo 1 > $DBG/fail_page_alloc/min-order
 
 # nth N OP ARGS...: failnth's verdict ("injected Y ok", "injected Y
 # ENOMEM", ...) in $ERR, what it read in $OUT.
