@@ -74,15 +74,16 @@ preempt_mode() {
 	fi
 }
 
-# late_us NETNS CMD...: how late, at most, a sleeper on CPU 0 woke while
-# CMD ran in a loop there, in NETNS (sockhelper latency).  One ip netns
+# late_us NETNS MS CMD...: how late, at most, a sleeper on CPU 0 woke in
+# MS milliseconds while CMD ran in a loop there, in NETNS (sockhelper
+# latency).  One ip netns
 # exec, and bash, not busybox's sh, which would run its own applets: the
 # loop forks only CMD.  The loop must have run: LATE_READS counts its
 # reads, at least one.
 late_us() {
-	local ns=$1 loop max
+	local ns=$1 ms=$2 loop max
 
-	shift
+	shift 2
 	: >"$F.reads"
 	# A path: busybox's taskset would run its own ip applet for "ip".
 	# shellcheck disable=SC2016 # the loop's own variables
@@ -92,7 +93,7 @@ late_us() {
 		bash "$F.reads" "$@" &
 	loop=$!
 	sleep 0.3
-	max=$(taskset -c 0 "$SOCKHELPER" latency 3000 | awk '{ print $2 }')
+	max=$(taskset -c 0 "$SOCKHELPER" latency "$ms" | awk '{ print $2 }')
 	# shellcheck disable=SC2046 # ip's pid, or the loop's if ip forked
 	kill "$loop" $(ip netns pids "$ns") 2>/dev/null
 	wait "$loop" 2>/dev/null
@@ -110,7 +111,7 @@ late_us() {
 # rest walked in one stretch, and the sleeper again waits little; where
 # it preempts, the file is whole.
 pin_sched() {
-	local pins=$1 size=$2 big=$NS-big old walk_us tick_us one_us mode ticks
+	local pins=$1 size=$2 big=$NS-big old walk_us tick_us one_us mode ticks ms
 	local tick_reads one_reads
 
 	"$SOCKHELPER" threads 2100 >"$F.threads" &
@@ -131,10 +132,15 @@ pin_sched() {
 		awk -v n="$size" '$1 == "scan_buckets" && $2 >= n { f = 1 } END { exit !f }' "$F.big"
 	walk_us=$(awk '$1 == "scan_ns" { print int($2 / 1000) }' "$F.big")
 	# No <(...): the guest's /dev has no /dev/fd.
-	tick_us=$(late_us "$big" cat "$pins/tcpstates")
+	# Long enough for a few whole reads, however slow the host makes the
+	# walk (3.3 s with three guests' worth of load on two CPUs).
+	ms=$(( ${walk_us:-0} * 3 / 1000 ))
+	[ "$ms" -ge 3000 ] || ms=3000
+	[ "$ms" -le 20000 ] || ms=20000
+	tick_us=$(late_us "$big" "$ms" cat "$pins/tcpstates")
 	tick_reads=${tick_us#* }
 	tick_us=${tick_us%% *}
-	one_us=$(late_us "$big" unshare -p -f cat "$pins/tcpstates")
+	one_us=$(late_us "$big" "$ms" unshare -p -f cat "$pins/tcpstates")
 	one_reads=${one_us#* }
 	one_us=${one_us%% *}
 	kill "$ticks"
