@@ -8,6 +8,7 @@
 #   make check            install deps, host tests, selftests in every kernel
 #   make check-debug      the same in a lockdep/KASAN/kmemleak 6.12 kernel
 #   make check-harness    prove make check fails a kernel that did not run
+#   make check-faultinject  fail-nth sweeps in the debug kernel (minutes)
 #   make lint             checkpatch --strict, sparse, W=1
 #   make stress           the stress test alone, DURATION seconds per kernel
 #   make bench            tcpstates against ss, netstat, /proc/net/tcp, sock_diag
@@ -47,6 +48,11 @@ check: deps
 # Build the lockdep/KASAN/kmemleak kernel (cached) and run every test in it.
 check-debug: deps
 	KERNELS=debug scripts/check.sh
+
+# Every allocation of the /proc reads, a sysfs write and a netns failed in
+# turn (fail-nth), in the debug kernel: minutes, so not in make check.
+check-faultinject: deps
+	KERNELS=debug GUEST_TESTS=faultinject.sh scripts/check.sh
 
 # check.sh against kernels that are broken on purpose: it must fail them.
 check-harness: deps
@@ -108,6 +114,6 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all module userspace selftests deps check check-debug check-harness check-host debug-kernel lint demo bench bench-connrate stress install uninstall \
+.PHONY: all module userspace selftests deps check check-debug check-harness check-faultinject check-host debug-kernel lint demo bench bench-connrate stress install uninstall \
 	deb check-deb \
 	dkms-install dkms-remove clean distclean
