@@ -12,7 +12,7 @@
 # CHECK_EXTRA_TAP="FILE..." adds those TAP files (checks run beside this
 # one) to the count.  CHECK_PAYLOAD_EXTRA=DIR copies DIR's files into
 # every guest's payload, and GUEST_TIMEOUT (seconds, default 900 + DURATION,
-# 1500 + DURATION for the debug kernel) bounds each guest:
+# 2400 + DURATION for the debug kernel) bounds each guest:
 # scripts/check-harness.sh uses both to prove the counting.
 set -uo pipefail
 
@@ -165,7 +165,7 @@ fi
 # and run the selftests in it; TAP on stdout.  Run in a subshell of its
 # own: its counts go to $logs/ABI.counts as "PASSED FAILED SKIPPED".
 lane() {
-	local name=$1 abi=$2 start out pl rc problems counts why tmo
+	local name=$1 abi=$2 start out pl rc problems counts why tmo test_tmo prio
 
 	passed=0 failed=0 skipped=0
 	start=$(date +%s)
@@ -191,11 +191,13 @@ lane() {
 	[ -z "${CHECK_PAYLOAD_EXTRA:-}" ] || cp -a "$CHECK_PAYLOAD_EXTRA/." "$pl/"
 
 	# The debug kernel (KASAN, lockdep, kmemleak under TCG) runs the same
-	# tests about three times slower than Debian's.
-	tmo=$((900 + DURATION))
-	[ "$name" != debug ] || tmo=$((1500 + DURATION))
-	"$root/scripts/vm-run.sh" -m 2048 -t "${GUEST_TIMEOUT:-$tmo}" -l "$logs/$abi" \
-		"$abi" "$pl" "TESTS='$GUEST_TESTS' DURATION=$DURATION ./run-guest.sh" \
+	# tests about three times slower than Debian's, and is the longest
+	# lane: it gets the CPUs first (the others run niced beside it), and
+	# longer bounds, per guest and per selftest.
+	tmo=$((900 + DURATION)) test_tmo=600 prio=10
+	[ "$name" != debug ] || tmo=$((2400 + DURATION)) test_tmo=1200 prio=0
+	nice -n $prio "$root/scripts/vm-run.sh" -m 2048 -t "${GUEST_TIMEOUT:-$tmo}" -l "$logs/$abi" \
+		"$abi" "$pl" "TESTS='$GUEST_TESTS' DURATION=$DURATION TEST_TIMEOUT=$test_tmo ./run-guest.sh" \
 		> "$logs/$abi.tap" 2> "$logs/$abi.err"
 	rc=$?
 	cat "$logs/$abi.tap" "$logs/$abi.err"

@@ -3,7 +3,8 @@
 #
 # Run inside a test guest (scripts/vm-run.sh) from /opt/tcpstates: every
 # selftest in turn, TAP on stdout.  Exit status 1 if any failed.
-# TESTS (space-separated names) selects a subset.
+# TESTS (space-separated names) selects a subset; TEST_TIMEOUT (600)
+# bounds each selftest, in seconds, DURATION more.
 #
 # What the host's scripts/check.sh relies on to tell a guest that ran
 # everything from one that did not:
@@ -41,7 +42,7 @@ for t in $TESTS; do
 	fi
 	t0=$SECONDS
 	TCPSTATES=$PWD/tcpstates SOCKHELPER=$PWD/sockhelper \
-		timeout $((600 + ${DURATION:-0})) "./$t" |
+		timeout $((${TEST_TIMEOUT:-600} + ${DURATION:-0})) "./$t" |
 		tee "/tmp/$t.out"
 	rc=${PIPESTATUS[0]}
 
