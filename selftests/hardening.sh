@@ -117,9 +117,13 @@ wait_listen() {
 check_churn() {
 	local inum ret=0 out
 
-	start_bg p1 ip netns exec "$A" "$HERE/churn" rst $((SECONDS_CHURN + 10))
-	start_bg p2 ip netns exec "$A" "$HERE/churn" loop $((SECONDS_CHURN + 10))
-	start_bg p3 ip netns exec "$C" "$HERE/churn" listen $((SECONDS_CHURN + 10))
+	# The churn outlasts the readers however slow the guest is (killed
+	# below): a debug guest beside another took over 10 s to get the
+	# readers going, and the first churn ended, with its listener, under
+	# them (LISTEN 1 of 2).
+	start_bg p1 ip netns exec "$A" "$HERE/churn" rst $((SECONDS_CHURN + 300))
+	start_bg p2 ip netns exec "$A" "$HERE/churn" loop $((SECONDS_CHURN + 300))
+	start_bg p3 ip netns exec "$C" "$HERE/churn" listen $((SECONDS_CHURN + 300))
 	wait_listen "$A" 2 || { echo "# churn listeners did not come up"; return 1; }
 	inum=$(ip netns exec "$A" readlink /proc/self/ns/net | tr -dc 0-9)
 	out=$(mktemp -d)
@@ -169,9 +173,9 @@ check_churn_bpf() {
 		SKIP_REASON=$(head -n 1 "$out.err")
 		return $ksft_skip
 	fi
-	start_bg p1 ip netns exec "$A" "$HERE/churn" rst $((SECONDS_BPF + 10))
-	start_bg p2 ip netns exec "$A" "$HERE/churn" loop $((SECONDS_BPF + 10))
-	start_bg p3 ip netns exec "$C" "$HERE/churn" listen $((SECONDS_BPF + 10))
+	start_bg p1 ip netns exec "$A" "$HERE/churn" rst $((SECONDS_BPF + 300))
+	start_bg p2 ip netns exec "$A" "$HERE/churn" loop $((SECONDS_BPF + 300))
+	start_bg p3 ip netns exec "$C" "$HERE/churn" listen $((SECONDS_BPF + 300))
 	wait_listen "$A" 2 || { echo "# churn listeners did not come up"; return 1; }
 	end=$((SECONDS + SECONDS_BPF))
 	while [ $SECONDS -lt $end ]; do
