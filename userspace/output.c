@@ -68,7 +68,7 @@ static const struct ts_metric ts_metrics[] = {
 
 #define TS_NR_METRICS	ARRAY_SIZE(ts_metrics)
 
-static const char * const ts_family_names[TCPSTATES_NR_FAMILIES] = {
+const char * const ts_family_names[TCPSTATES_NR_FAMILIES] = {
 	[TCPSTATES_IPV4] = "ipv4",
 	[TCPSTATES_IPV6] = "ipv6",
 };
@@ -123,7 +123,7 @@ static unsigned long long fam_sum(const struct ts_view *v,
 	return sum;
 }
 
-static double seconds(const struct timespec *ts)
+double ts_seconds(const struct timespec *ts)
 {
 	return ts->tv_sec + ts->tv_nsec / 1e9;
 }
@@ -133,7 +133,7 @@ static double rate(const struct ts_view *v, const struct ts_metric *m)
 {
 	unsigned long long cur = metric_val(v->cur, m);
 	unsigned long long prev = metric_val(v->prev, m);
-	double secs = seconds(&v->cur->mono) - seconds(&v->prev->mono);
+	double secs = ts_seconds(&v->cur->mono) - ts_seconds(&v->prev->mono);
 
 	if (secs <= 0)
 		return 0;
@@ -188,21 +188,32 @@ static void table_row(const struct ts_view *v, const char *name, int st,
 	printf("\n");
 }
 
-static void table_header(const struct ts_view *v)
+/*
+ * The count columns' headings of a table: the shown families, Total when
+ * both are, and in watch mode @change[family] (deltas, rates) after them.
+ */
+void ts_put_family_headings(unsigned int fams, bool watch,
+			    const char * const change[TCPSTATES_NR_FAMILIES])
 {
 	static const char * const names[] = { "IPv4", "IPv6" };
-	static const char * const dnames[] = { "dIPv4", "dIPv6" };
 	int fam;
 
-	printf("%-12s", "State");
 	for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++)
-		if (fam_shown(v, fam))
+		if (fams & TS_BIT(fam))
 			printf(" %10s", names[fam]);
-	if (v->fams == TS_FAMS_ALL)
+	if (fams == TS_FAMS_ALL)
 		printf(" %10s", "Total");
-	for (fam = 0; v->watch && fam < TCPSTATES_NR_FAMILIES; fam++)
-		if (fam_shown(v, fam))
-			printf(" %10s", dnames[fam]);
+	for (fam = 0; watch && fam < TCPSTATES_NR_FAMILIES; fam++)
+		if (fams & TS_BIT(fam))
+			printf(" %10s", change[fam]);
+}
+
+static void table_header(const struct ts_view *v)
+{
+	static const char * const dnames[] = { "dIPv4", "dIPv6" };
+
+	printf("%-12s", "State");
+	ts_put_family_headings(v->fams, v->watch, dnames);
 	if (v->procs)
 		printf("  Processes");
 	printf("\n");
@@ -390,7 +401,7 @@ static void json_rates(const struct ts_view *v)
 	unsigned int i;
 
 	printf(",\"interval\":%.3f,\"rates\":{",
-	       seconds(&v->cur->mono) - seconds(&v->prev->mono));
+	       ts_seconds(&v->cur->mono) - ts_seconds(&v->prev->mono));
 	for (i = 0; i < TS_NR_METRICS; i++) {
 		if (!ts_metrics[i].rate)
 			continue;

@@ -57,6 +57,10 @@ struct ts_label {
 };
 
 /* output.c */
+extern const char * const ts_family_names[TCPSTATES_NR_FAMILIES];
+double ts_seconds(const struct timespec *ts);
+void ts_put_family_headings(unsigned int fams, bool watch,
+			    const char * const change[TCPSTATES_NR_FAMILIES]);
 void ts_print(enum ts_format fmt, const struct ts_view *v);
 const char *ts_source_name(enum ts_source src);
 void ts_put_lower(const char *name);

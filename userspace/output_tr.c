@@ -13,11 +13,6 @@
 
 #define TS_TR_METRIC	"tcpstates_transitions_total"
 
-static const char * const ts_tr_families[TCPSTATES_NR_FAMILIES] = {
-	[TCPSTATES_IPV4] = "ipv4",
-	[TCPSTATES_IPV6] = "ipv6",
-};
-
 static const char *from_name(unsigned int i)
 {
 	return tcpstates_state_names[tcpstates_transitions[i].from];
@@ -41,14 +36,9 @@ static bool fam_shown(const struct ts_tr_view *v, int fam)
 	return v->fams & TS_BIT(fam);
 }
 
-static double seconds(const struct timespec *ts)
-{
-	return ts->tv_sec + ts->tv_nsec / 1e9;
-}
-
 static double interval(const struct ts_tr_view *v)
 {
-	return seconds(&v->cur->mono) - seconds(&v->prev->mono);
+	return ts_seconds(&v->cur->mono) - ts_seconds(&v->prev->mono);
 }
 
 /*
@@ -75,19 +65,10 @@ static bool pair_rate(const struct ts_tr_view *v, unsigned int i, int fam,
 
 static void table_header(const struct ts_tr_view *v)
 {
-	static const char * const names[] = { "IPv4", "IPv6" };
 	static const char * const rnames[] = { "IPv4/s", "IPv6/s" };
-	int fam;
 
 	printf("%-12s %-12s", "From", "To");
-	for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++)
-		if (fam_shown(v, fam))
-			printf(" %10s", names[fam]);
-	if (v->fams == TS_FAMS_ALL)
-		printf(" %10s", "Total");
-	for (fam = 0; v->watch && fam < TCPSTATES_NR_FAMILIES; fam++)
-		if (fam_shown(v, fam))
-			printf(" %10s", rnames[fam]);
+	ts_put_family_headings(v->fams, v->watch, rnames);
 	printf("\n");
 }
 
@@ -151,7 +132,7 @@ static void json_counts(const struct ts_tr_view *v, unsigned int i)
 	for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++) {
 		if (!fam_shown(v, fam))
 			continue;
-		printf(",\"%s\":", ts_tr_families[fam]);
+		printf(",\"%s\":", ts_family_names[fam]);
 		if (v->cur->counted[i])
 			printf("%llu", v->cur->moves[i][fam]);
 		else
@@ -170,7 +151,7 @@ static void json_rates(const struct ts_tr_view *v, unsigned int i)
 	for (fam = 0; fam < TCPSTATES_NR_FAMILIES; fam++) {
 		if (!fam_shown(v, fam))
 			continue;
-		printf("%s\"%s\":", sep, ts_tr_families[fam]);
+		printf("%s\"%s\":", sep, ts_family_names[fam]);
 		if (pair_rate(v, i, fam, &rate))
 			printf("%.3f", rate);
 		else
@@ -221,7 +202,7 @@ static void prom_pair(const struct ts_tr_view *v, unsigned int i)
 		ts_put_lower(from_name(i));
 		printf("\",to=\"");
 		ts_put_lower(to_name(i));
-		printf("\",family=\"%s\"} %llu\n", ts_tr_families[fam],
+		printf("\",family=\"%s\"} %llu\n", ts_family_names[fam],
 		       v->cur->moves[i][fam]);
 	}
 }
