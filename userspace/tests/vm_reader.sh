@@ -112,7 +112,7 @@ late_us() {
 # it preempts, the file is whole.
 pin_sched() {
 	local pins=$1 size=$2 big=$NS-big old walk_us tick_us one_us mode ticks ms
-	local tick_reads one_reads
+	local tick_reads one_reads t0=$SECONDS
 
 	"$SOCKHELPER" threads 2100 >"$F.threads" &
 	ticks=$!
@@ -125,8 +125,10 @@ pin_sched() {
 	sysctl -qw net.ipv4.tcp_child_ehash_entries="$size"
 	ip netns add "$big"
 	sysctl -qw net.ipv4.tcp_child_ehash_entries="$old"
+	echo "# pin_sched: threads and netns made at $((SECONDS - t0)) s"
 	ip netns exec "$big" cat "$pins/tcpstates" >"$F.big"
 	ip netns exec "$big" unshare -p -f cat "$pins/tcpstates" >"$F.big1"
+	echo "# pin_sched: two reads at $((SECONDS - t0)) s"
 	# shellcheck disable=SC2016 # awk's own fields
 	check "pinned walk of a private ehash of $size buckets: every bucket" \
 		awk -v n="$size" '$1 == "scan_buckets" && $2 >= n { f = 1 } END { exit !f }' "$F.big"
@@ -143,8 +145,10 @@ pin_sched() {
 	one_us=$(late_us "$big" "$ms" unshare -p -f cat "$pins/tcpstates")
 	one_reads=${one_us#* }
 	one_us=${one_us%% *}
+	echo "# pin_sched: latency loops of $ms ms at $((SECONDS - t0)) s"
 	kill "$ticks"
 	ip netns del "$big"
+	echo "# pin_sched: netns deleted at $((SECONDS - t0)) s"
 	echo "# walk ${walk_us:-?} us; a sleeper beside its reader late by ${tick_us:-?} us (${tick_reads:-?} reads), by ${one_us:-?} us from a pid namespace of one task (${one_reads:-?} reads)"
 	check "the latency loops read the pin (chunks, one task)" \
 		[ $((${tick_reads:-0} > 0 && ${one_reads:-0} > 0)) = 1 ]
@@ -193,17 +197,24 @@ pin_readers() {
 		grep -qx "netns $(ip netns exec "$NS-other" stat -L -c %i /proc/self/ns/net)" "$F.other"
 	check "a reader in another netns: no socket" grep -qx 'total 0 0' "$F.other"
 	ip netns del "$NS-other"
+	# One pin again (a load costs 100 s under TCG on 7.2), and a reader
+	# that loops until it has ended, and 20 reads more: the file is
+	# replaced under it.
+	rm -f "$F.pinned"
 	# shellcheck disable=SC2016
-	in_ns bash -c 'for i in $(seq 200); do
-		[ "$(wc -l <"$1/tcpstates")" = 25 ] || echo "read $i short"
-	done >"$2" 2>&1' _ "$pins" "$F.loop" &
+	in_ns bash -c 'n=0; more=20
+		while [ $more -gt 0 ]; do
+			[ -e "$3" ] && more=$((more - 1))
+			n=$((n + 1))
+			[ "$(wc -l <"$1/tcpstates")" = 25 ] || echo "read $n short"
+		done >"$2" 2>&1; echo "$n" >"$3.n"' _ "$pins" "$F.loop" "$F.pinned" &
 	loop=$!
-	"$TCPSTATES" pin --mode 0444 "$pins" 2>>"$F.pinerr" &&
-		"$TCPSTATES" pin --mode 0444 "$pins" 2>>"$F.pinerr"
-	check "pinning again twice while a reader loops: exit 0" [ $? = 0 ]
+	"$TCPSTATES" pin --mode 0444 "$pins" 2>>"$F.pinerr"
+	check "pinning again while a reader loops: exit 0" [ $? = 0 ]
+	touch "$F.pinned"
 	wait "$loop"
-	check "pinning again while a reader loops: 200 reads, every one whole" \
-		test ! -s "$F.loop"
+	check "pinning again while a reader loops: $(cat "$F.pinned.n" 2>/dev/null) reads, every one whole" \
+		test ! -s "$F.loop" -a -s "$F.pinned.n"
 }
 
 # json_cut FILE: the reader's JSON without its time and source
@@ -415,6 +426,7 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 sleep 0.5	# quiescence: FIN/ACK exchanges on lo are done by now
+tw_t0=$SECONDS	# the helper's TIME_WAIT end 60 s after
 
 in_ns "$TCPSTATES" --source module -j >"$F.mod"
 rc_mod=$?
@@ -504,8 +516,12 @@ if [ -e "${TCPSTATES_PROC_PORTS:-/proc/tcpstates_ports}" ]; then
 	in_ns "$TCPSTATES" --ports --source netlink -j >"$F.pn"
 	check "--ports: in 5000 holds the listener and accepted sockets" \
 		grep -q '"direction":"in","port":5000,"states":{"ESTABLISHED":4,"SYN_SENT":0,"SYN_RECV":0,"FIN_WAIT1":0,"FIN_WAIT2":0,"TIME_WAIT":0,"CLOSE":0,"CLOSE_WAIT":1,"LAST_ACK":0,"LISTEN":1,' "$F.pm"
+	# A slow guest may be past the helper's TIME_WAIT: the sources
+	# still agree exactly (below).
+	tw=2
+	[ $((SECONDS - tw_t0)) -lt 50 ] || tw='[0-2]'
 	check "--ports: out 5000 holds the client sockets" \
-		grep -q '"direction":"out","port":5000,"states":{"ESTABLISHED":4,"SYN_SENT":0,"SYN_RECV":0,"FIN_WAIT1":0,"FIN_WAIT2":1,"TIME_WAIT":2,' "$F.pm"
+		grep -q '"direction":"out","port":5000,"states":{"ESTABLISHED":4,"SYN_SENT":0,"SYN_RECV":0,"FIN_WAIT1":0,"FIN_WAIT2":1,"TIME_WAIT":'"$tw"',' "$F.pm"
 	check "--ports: module and netlink sources agree" \
 		[ "$(sed 's/"time":"[^"]*"//; s/"source":"[a-z]*"//' "$F.pm")" = \
 		  "$(sed 's/"time":"[^"]*"//; s/"source":"[a-z]*"//' "$F.pn")" ]
