@@ -28,6 +28,7 @@ enum {
 	OPT_PROCESSES,
 	OPT_LABEL,
 	OPT_TRANSITIONS,
+	OPT_AGES,
 };
 
 static const struct option long_opts[] = {
@@ -52,13 +53,14 @@ static const struct option long_opts[] = {
 	{ "processes",	no_argument,		NULL, OPT_PROCESSES },
 	{ "label",	required_argument,	NULL, OPT_LABEL },
 	{ "transitions", no_argument,		NULL, OPT_TRANSITIONS },
+	{ "ages",	no_argument,		NULL, OPT_AGES },
 	{ NULL,		0,			NULL, 0 },
 };
 
 /* Labels tcpstates sets itself: --label may not take them. */
 static const char * const ts_own_labels[] = {
 	"netns", "source", "state", "family", "direction", "port", "pid",
-	"command", "from", "to",
+	"command", "from", "to", "le",
 };
 
 static void print_help(void)
@@ -66,6 +68,7 @@ static void print_help(void)
 	printf("Usage: tcpstates [OPTIONS]\n"
 	       "       tcpstates --ports|--all-netns [-s NAME] [--top N] [OPTIONS]\n"
 	       "       tcpstates --transitions [-s NAME] [OPTIONS]\n"
+	       "       tcpstates --ages [-s NAME] [OPTIONS]\n"
 	       "       tcpstates --check-tw WARN[,CRIT] [-n NETNS] [--source SRC]\n"
 	       "       tcpstates --set KEY=VALUE ...\n"
 	       "Count TCP sockets by state and address family.\n"
@@ -75,6 +78,7 @@ static void print_help(void)
 	       "      --top N              the N rows with most sockets (in -s states)\n"
 	       "      --processes          name the processes holding the sockets\n"
 	       "      --transitions        moves between states since the module loaded\n"
+	       "      --ages               sockets by state and age: <1s ... >=1d (module)\n"
 	       "  -s, --state NAME[,NAME]  only these states (netstat or ss names)\n"
 	       "  -4, --ipv4               IPv4 sockets only\n"
 	       "  -6, --ipv6               IPv6 sockets only\n"
@@ -96,12 +100,14 @@ static void print_help(void)
 	       "Environment: TCPSTATES_PROC (default %s),\n"
 	       "TCPSTATES_PROC_ALL (%s), TCPSTATES_PROC_PORTS (%s),\n"
 	       "TCPSTATES_PROC_TRANSITIONS (%s),\n"
+	       "TCPSTATES_PROC_AGES (%s),\n"
 	       "TCPSTATES_SYSFS (%s), TCPSTATES_PROCFS (%s),\n"
 	       "TCPSTATES_BPF_DIR (%s).\n"
 	       "Exit status: 0 ok, 1 error, 2 usage error; with --check-tw\n"
 	       "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (any error).\n",
 	       TS_MIN_WATCH, TS_PROC_DEFAULT, TS_PROC_ALL_DEFAULT,
 	       TS_PROC_PORTS_DEFAULT, TS_PROC_TRANSITIONS_DEFAULT,
+	       TS_PROC_AGES_DEFAULT,
 	       TS_SYSFS_DEFAULT, TS_PROCFS_DEFAULT,
 	       TS_PIN_DIR_DEFAULT);
 }
@@ -288,7 +294,7 @@ static void set_netns(struct ts_opts *o, int c, const char *arg)
 static void set_mode(struct ts_opts *o, enum ts_mode mode)
 {
 	if (o->mode != TS_MODE_SAMPLE && o->mode != mode)
-		usage_err("--all-netns, --ports and --transitions exclude each other");
+		usage_err("--all-netns, --ports, --transitions and --ages exclude each other");
 	o->mode = mode;
 }
 
@@ -345,6 +351,9 @@ static void parse_opt(struct ts_opts *o, int c, char **argv)
 		break;
 	case OPT_TRANSITIONS:
 		set_mode(o, TS_MODE_TRANSITIONS);
+		break;
+	case OPT_AGES:
+		set_mode(o, TS_MODE_AGES);
 		break;
 	case 'h':
 		print_help();
@@ -407,29 +416,38 @@ static void check_action(const struct ts_opts *o)
 	if (!o->check && !o->nsets)
 		return;
 	if (o->mode != TS_MODE_SAMPLE)
-		usage_err("--all-netns, --ports and --transitions do not go with --check-tw or --set");
+		usage_err("--all-netns, --ports, --transitions and --ages do not go with --check-tw or --set");
 	if (o->fmt != TS_FMT_TABLE || o->procs || o->nlabels)
 		usage_err("--check-tw and --set print one line; drop --json, --prometheus, --label and --processes");
 	if (o->check && o->fams != TS_FAMS_ALL)
 		usage_err("--check-tw checks tw_count, both families; drop -4/-6");
 }
 
-/* Only the module counts transitions, so far. */
-static void check_transitions(const struct ts_opts *o)
+/* Only the module counts transitions and ages, so far. */
+static void check_module_only(const struct ts_opts *o)
 {
-	if (o->mode != TS_MODE_TRANSITIONS)
+	bool ages = o->mode == TS_MODE_AGES;
+	const char *opt = ages ? "--ages" : "--transitions";
+
+	if (!ages && o->mode != TS_MODE_TRANSITIONS)
 		return;
 	if (o->source != TS_SRC_AUTO && o->source != TS_SRC_MODULE)
-		usage_err("--transitions needs the module's /proc/tcpstates_transitions (no other source counts them); drop --source");
+		usage_err("%s needs the module's %s (no other source counts them); drop --source",
+			  opt, ages ? TS_PROC_AGES_DEFAULT :
+			  TS_PROC_TRANSITIONS_DEFAULT);
 	if (o->procs)
-		usage_err("--processes works with the per-state table and --ports, not --transitions");
+		usage_err("--processes works with the per-state table and --ports, not %s",
+			  opt);
+	if (o->top)
+		usage_err("--top needs --ports or --all-netns");
+	if (ages && o->fams != TS_FAMS_ALL)
+		usage_err("--ages counts IPv4 and IPv6 together; drop -4/-6");
 }
 
 static void check_mode(struct ts_opts *o)
 {
-	check_transitions(o);
-	if ((o->mode == TS_MODE_SAMPLE || o->mode == TS_MODE_TRANSITIONS) &&
-	    o->top)
+	check_module_only(o);
+	if (o->mode == TS_MODE_SAMPLE && o->top)
 		usage_err("--top needs --ports or --all-netns");
 	if (o->mode == TS_MODE_ALL && o->netns)
 		usage_err("--all-netns reads every netns from the initial one; drop --netns");

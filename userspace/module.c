@@ -3,8 +3,9 @@
  * tcpstates reader, sources layer: the module's files.  Read a whole proc
  * file, then hand /proc/tcpstates to the model's parser (parse.c) and
  * /proc/tcpstates_all or /proc/tcpstates_ports to its table parser
- * (tabular.c) and /proc/tcpstates_transitions to parse_tr.c, each open
- * error told as what to do about it.
+ * (tabular.c), /proc/tcpstates_transitions to parse_tr.c and
+ * /proc/tcpstates_ages to parse_ages.c, each open error told as what to
+ * do about it.
  * May call: the model layer (sample.h, err.h), libc.
  */
 #include <errno.h>
@@ -119,24 +120,46 @@ int ts_read_table(enum ts_mode mode, const char *path, struct ts_table *t)
 	return ret;
 }
 
-/* No other source counts transitions yet: the one way out is the module. */
+/*
+ * A file only the module has, read whole for --transitions or --ages
+ * (@opt): no other source to suggest when it is missing.
+ */
+static int read_module_only(const char *opt, const char *path, char **buf,
+			    size_t *len)
+{
+	int ret;
+
+	ret = ts_read_file(path, buf, len);
+	if (ret == -ENOENT)
+		ts_err("%s needs the module's %s (not loaded?): insmod a tcpstates.ko that has it",
+		       opt, path);
+	else if (ret)
+		ts_err("%s: %s", path, strerror(-ret));
+	return ret ? -1 : 0;
+}
+
 int ts_read_transitions(const char *path, struct ts_transitions *tr)
 {
 	size_t len;
 	char *buf;
 	int ret;
 
-	ret = ts_read_file(path, &buf, &len);
-	if (ret == -ENOENT) {
-		ts_err("--transitions needs the module's %s (not loaded?): insmod a tcpstates.ko that has it",
-		       path);
+	if (read_module_only("--transitions", path, &buf, &len))
 		return -1;
-	}
-	if (ret) {
-		ts_err("%s: %s", path, strerror(-ret));
-		return -1;
-	}
 	ret = ts_parse_transitions(buf, len, path, tr);
+	free(buf);
+	return ret;
+}
+
+int ts_read_ages(const char *path, struct ts_ages *a)
+{
+	size_t len;
+	char *buf;
+	int ret;
+
+	if (read_module_only("--ages", path, &buf, &len))
+		return -1;
+	ret = ts_parse_ages(buf, len, path, a);
 	free(buf);
 	return ret;
 }

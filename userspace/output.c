@@ -158,6 +158,24 @@ void ts_put_time(const struct timespec *wall, bool utc)
 		printf("%.3s:%s", zone, zone + 3);
 }
 
+/* A watch's "Time: ..." line before each table: local time. */
+void ts_put_time_line(const struct timespec *wall)
+{
+	printf("Time: ");
+	ts_put_time(wall, false);
+	printf("\n");
+}
+
+/* The start of a JSON object: {"time":...,"source":...,"netns":N */
+void ts_put_json_head(const struct timespec *wall, enum ts_source src,
+		      unsigned long long netns)
+{
+	printf("{\"time\":\"");
+	ts_put_time(wall, true);
+	printf("\",\"source\":\"%s\",\"netns\":%llu", ts_source_name(src),
+	       netns);
+}
+
 /* ---- table ---- */
 
 /* Row @st (0: the Total row) of the per-state table. */
@@ -267,11 +285,8 @@ static void print_table(const struct ts_view *v)
 	const struct ts_sample *s = v->cur;
 	int st;
 
-	if (v->watch) {
-		printf("Time: ");
-		ts_put_time(&s->wall, false);
-		printf("\n");
-	}
+	if (v->watch)
+		ts_put_time_line(&s->wall);
 	if (!v->no_header)
 		table_header(v);
 	for (st = 1; st < TCPSTATES_NR_STATES; st++)
@@ -414,10 +429,7 @@ static void json_rates(const struct ts_view *v)
 
 static void print_json(const struct ts_view *v)
 {
-	printf("{\"time\":\"");
-	ts_put_time(&v->cur->wall, true);
-	printf("\",\"source\":\"%s\",\"netns\":%llu",
-	       ts_source_name(v->cur->source), v->cur->netns);
+	ts_put_json_head(&v->cur->wall, v->cur->source, v->cur->netns);
 	json_states(v);
 	json_metrics(v);
 	if (v->procs)
@@ -431,7 +443,7 @@ static void print_json(const struct ts_view *v)
 
 /* ---- Prometheus text exposition ---- */
 
-static void prom_head(const char *name, const char *help, const char *type)
+void ts_prom_head(const char *name, const char *help, const char *type)
 {
 	printf("# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -487,8 +499,8 @@ static void prom_sockets(const struct ts_view *v)
 {
 	int st, fam;
 
-	prom_head("tcpstates_sockets",
-		  "TCP sockets by state and address family.", "gauge");
+	ts_prom_head("tcpstates_sockets",
+		     "TCP sockets by state and address family.", "gauge");
 	for (st = 1; st < TCPSTATES_NR_STATES; st++) {
 		if (!v->show[st])
 			continue;
@@ -506,7 +518,7 @@ static void prom_sockets(const struct ts_view *v)
 
 static void prom_metric(const struct ts_sample *s, const struct ts_metric *m)
 {
-	prom_head(m->prom, m->help, m->rate ? "counter" : "gauge");
+	ts_prom_head(m->prom, m->help, m->rate ? "counter" : "gauge");
 	ts_prom_open(m->prom, s->netns);
 	if (m->ns)
 		printf("} %.9f\n", metric_val(s, m) / 1e9);
@@ -518,9 +530,9 @@ static void print_prom(const struct ts_view *v)
 {
 	unsigned int i;
 
-	prom_head("tcpstates_info",
-		  "Where the numbers come from; the value is always 1.",
-		  "gauge");
+	ts_prom_head("tcpstates_info",
+		     "Where the numbers come from; the value is always 1.",
+		     "gauge");
 	ts_prom_open("tcpstates_info", v->cur->netns);
 	printf(",source=\"%s\"} 1\n", ts_source_name(v->cur->source));
 	prom_sockets(v);

@@ -2,8 +2,8 @@
 /*
  * tcpstates reader, output layer: one sample as a table, JSON or
  * Prometheus metrics (output.c), the --all-netns and --ports tables in
- * the same three (tables.c), --transitions in the same three
- * (output_tr.c), and the --check-tw status line (check.c).
+ * the same three (tables.c), --transitions and --ages in the same three
+ * (output_tr.c, output_ages.c), and the --check-tw status line (check.c).
  * May call: the views layer (view.h) and the layers below it, libc.
  */
 #ifndef TS_OUTPUT_H
@@ -50,6 +50,14 @@ struct ts_tr_view {
 	bool no_header;
 };
 
+/* --ages: the sockets by age of the states shown. */
+struct ts_ages_view {
+	const struct ts_ages *cur;
+	const bool *show;		/* [TCPSTATES_NR_STATES] */
+	bool watch;			/* a timestamp line before the table */
+	bool no_header;
+};
+
 /* --label KEY=VALUE, on every Prometheus sample. */
 struct ts_label {
 	const char *key;
@@ -65,6 +73,10 @@ void ts_print(enum ts_format fmt, const struct ts_view *v);
 const char *ts_source_name(enum ts_source src);
 void ts_put_lower(const char *name);
 void ts_put_time(const struct timespec *wall, bool utc);
+void ts_put_time_line(const struct timespec *wall);
+void ts_put_json_head(const struct timespec *wall, enum ts_source src,
+		      unsigned long long netns);
+void ts_prom_head(const char *name, const char *help, const char *type);
 void ts_set_labels(const struct ts_label *labels, unsigned int n);
 void ts_prom_open(const char *name, unsigned long long netns);
 void ts_print_procs(enum ts_format fmt, const struct ts_procs *p,
@@ -76,6 +88,9 @@ void ts_print_table(enum ts_format fmt, struct ts_table *t,
 
 /* output_tr.c */
 void ts_print_transitions(enum ts_format fmt, const struct ts_tr_view *v);
+
+/* output_ages.c */
+void ts_print_ages(enum ts_format fmt, const struct ts_ages_view *v);
 
 /* check.c */
 int ts_check_tw(const struct ts_sample *s, double warn, double crit);

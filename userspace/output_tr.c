@@ -108,11 +108,8 @@ static void print_table(const struct ts_tr_view *v)
 {
 	unsigned int i;
 
-	if (v->watch) {
-		printf("Time: ");
-		ts_put_time(&v->cur->wall, false);
-		printf("\n");
-	}
+	if (v->watch)
+		ts_put_time_line(&v->cur->wall);
 	if (!v->no_header)
 		table_header(v);
 	for (i = 0; i < TCPSTATES_NR_TRANSITIONS; i++)
@@ -166,10 +163,7 @@ static void print_json(const struct ts_tr_view *v)
 	const char *sep = "";
 	unsigned int i;
 
-	printf("{\"time\":\"");
-	ts_put_time(&v->cur->wall, true);
-	printf("\",\"source\":\"%s\",\"netns\":%llu",
-	       ts_source_name(v->cur->source), v->cur->netns);
+	ts_put_json_head(&v->cur->wall, v->cur->source, v->cur->netns);
 	if (v->prev)
 		printf(",\"interval\":%.3f", interval(v));
 	printf(",\"transitions\":[");
@@ -215,9 +209,9 @@ static void print_prom(const struct ts_tr_view *v)
 {
 	unsigned int i;
 
-	printf("# HELP %s %s\n# TYPE %s counter\n", TS_TR_METRIC,
-	       "TCP connections' moves from state to state since the module loaded; pairs the kernel cannot count are left out.",
-	       TS_TR_METRIC);
+	ts_prom_head(TS_TR_METRIC,
+		     "TCP connections' moves from state to state since the module loaded; pairs the kernel cannot count are left out.",
+		     "counter");
 	for (i = 0; i < TCPSTATES_NR_TRANSITIONS; i++)
 		if (pair_shown(v, i) && v->cur->counted[i])
 			prom_pair(v, i);

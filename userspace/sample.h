@@ -65,6 +65,7 @@ enum ts_mode {
 	TS_MODE_ALL,
 	TS_MODE_PORTS,
 	TS_MODE_TRANSITIONS,
+	TS_MODE_AGES,
 };
 
 /* One row of /proc/tcpstates_all or /proc/tcpstates_ports. */
@@ -104,6 +105,60 @@ struct ts_transitions {
 	struct timespec mono;		/* for rates */
 };
 
+/*
+ * /proc/tcpstates_ages: per state, the sockets in each age column (IPv4
+ * and IPv6 together), youngest first: under 1 s, 10 s, 1 min, 10 min,
+ * 1 h, 1 d, then a day or more.  A state without an age ("-": LISTEN)
+ * is not aged, which is not a count of 0.
+ */
+#define TS_NR_AGES		7
+/*
+ * The version on the file's first line that this reader reads: the
+ * columns above are version 1's, and a later one may have others.
+ */
+#define TS_AGES_VERSION		1
+
+struct ts_ages {
+	enum ts_source source;		/* the module, for now */
+	unsigned long long netns;
+	bool aged[TCPSTATES_NR_STATES];
+	unsigned long long sockets[TCPSTATES_NR_STATES][TS_NR_AGES];
+	struct timespec wall;
+};
+
+/*
+ * A line of a module file of fixed grammar (parse_fixed.c), split at
+ * spaces: the longest is a state and its TS_NR_AGES columns.
+ */
+#define TS_FIXED_MAX_FIELDS	(1 + TS_NR_AGES)
+
+struct ts_fline {
+	const char *file;
+	const char *hint;		/* what to check, after every message */
+	unsigned int nr;
+	char *tok[TS_FIXED_MAX_FIELDS];
+	unsigned int ntok;		/* max + 1: too many */
+};
+
+/*
+ * The grammar: "MAGIC VERSION", "netns INODE", the column header, then
+ * exactly nrows rows in one order, each of ncols fields, the first
+ * name_fields of row i spelled as name(i, field) spells them ("SYN_RECV
+ * ESTABLISHED", "LISTEN").  row() parses the rest of a row that has them.
+ */
+struct ts_grammar {
+	const char *magic;
+	unsigned long long version;
+	const char * const *cols;	/* the column header, every word */
+	unsigned int ncols;
+	unsigned int name_fields;
+	const char *row_noun;		/* "pair", "state": for messages */
+	const char *hint;
+	unsigned int nrows;
+	const char *(*name)(unsigned int i, unsigned int field);
+	int (*row)(const struct ts_fline *l, unsigned int i, void *out);
+};
+
 /* parse.c */
 int ts_parse(char *buf, size_t len, const char *name, struct ts_sample *s);
 unsigned int ts_state_mask(const char *name);
@@ -117,8 +172,20 @@ struct ts_row *ts_table_add(struct ts_table *t);
 int ts_table_finish(struct ts_table *t, const char *name);
 unsigned int ts_row_group(const struct ts_row *r);
 
+/* parse_fixed.c */
+int ts_fixed_bad(const struct ts_fline *l, const char *what);
+int ts_fixed_count(const struct ts_fline *l, unsigned int field,
+		   unsigned long long *val);
+int ts_parse_fixed(char *buf, size_t len, const char *name,
+		   const struct ts_grammar *g, unsigned long long *netns,
+		   void *out);
+
 /* parse_tr.c */
 int ts_parse_transitions(char *buf, size_t len, const char *name,
 			 struct ts_transitions *tr);
+
+/* parse_ages.c */
+extern const char * const *const ts_age_names;	/* [TS_NR_AGES] */
+int ts_parse_ages(char *buf, size_t len, const char *name, struct ts_ages *a);
 
 #endif /* TS_SAMPLE_H */

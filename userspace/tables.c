@@ -72,11 +72,8 @@ static void print_table(const struct ts_table *t,
 {
 	size_t i;
 
-	if (v->watch) {
-		printf("Time: ");
-		ts_put_time(&t->wall, false);
-		printf("\n");
-	}
+	if (v->watch)
+		ts_put_time_line(&t->wall);
 	if (!v->no_header)
 		table_header(t, v);
 	for (i = 0; i < t->nrows; i++)
@@ -146,9 +143,10 @@ static void print_json(const struct ts_table *t,
 
 /* ---- Prometheus ---- */
 
+/* Every metric here is a gauge. */
 static void prom_head(const char *name, const char *help)
 {
-	printf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	ts_prom_head(name, help, "gauge");
 }
 
 /* Start a sample of @name for row @r: name{netns="N",...,port="P" */

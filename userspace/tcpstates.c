@@ -5,7 +5,7 @@
  * from the module's walk run as a BPF program or from sock_diag netlink,
  * and manage the module's TIME_WAIT tunables.  --all-netns and --ports
  * print the module's per-namespace and per-port tables, --transitions
- * its counts of moves between states.
+ * its counts of moves between states, --ages its sockets by age.
  *
  * Exit status: 0 ok, 1 runtime error (a write error on stdout too),
  * 2 usage error.  --check-tw is a monitoring plugin instead: 0 OK,
@@ -358,6 +358,29 @@ static int run_transitions(const struct ts_opts *o)
 	return run_watch(o, one_transitions, &c);
 }
 
+/* ---- --ages ---- */
+
+static int one_ages(const struct ts_opts *o, unsigned long i, void *ctx)
+{
+	struct ts_ages_view v = {
+		.show = o->show,
+		.watch = o->watch,
+		.no_header = o->no_header,
+	};
+	struct ts_ages a;
+
+	(void)ctx;
+	if (ts_read_ages(env_path("TCPSTATES_PROC_AGES", TS_PROC_AGES_DEFAULT),
+			 &a))
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &a.wall);
+	v.cur = &a;
+	if (i && o->fmt == TS_FMT_TABLE)
+		printf("\n");
+	ts_print_ages(o->fmt, &v);
+	return 0;
+}
+
 /* ---- --set and --check-tw ---- */
 
 static int run_sets(const struct ts_opts *o)
@@ -404,6 +427,8 @@ int main(int argc, char **argv)
 		return ts_finish(run_sets(&o));
 	if (o.mode == TS_MODE_TRANSITIONS)
 		return ts_finish(run_transitions(&o));
+	if (o.mode == TS_MODE_AGES)
+		return ts_finish(run_watch(&o, one_ages, NULL));
 	/* Resolved once, so a watch never mixes sources. */
 	if (o.source == TS_SRC_AUTO)
 		o.source = o.mode == TS_MODE_SAMPLE ? auto_source() :

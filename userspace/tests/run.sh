@@ -25,7 +25,7 @@ NSA=tcpstates-t$$-a
 NSB=tcpstates-t$$-b
 NE_PID=
 unset TCPSTATES_PROC TCPSTATES_SYSFS TCPSTATES_PROC_ALL TCPSTATES_PROC_PORTS \
-	TCPSTATES_PROCFS TCPSTATES_PROC_TRANSITIONS
+	TCPSTATES_PROCFS TCPSTATES_PROC_TRANSITIONS TCPSTATES_PROC_AGES
 # No pins but the tests' own: the host's, if any, would serve auto.
 export TCPSTATES_BPF_DIR=$T/no-pins
 export TZ=UTC
@@ -136,9 +136,17 @@ ports() {
 trans() {
 	TCPSTATES_PROC_TRANSITIONS=$DATA/$1 "$BIN" --transitions "${@:2}"
 }
+ages() { TCPSTATES_PROC_AGES=$DATA/$1 "$BIN" --ages "${@:2}"; }
+# promtool_le FILE: promtool check metrics finds nothing in FILE but the
+# one lint --ages earns on purpose, "le" on a gauge (see tcpstates.8)
+promtool_le() {
+	promtool check metrics <"$1" >"$T/lint" 2>&1
+	! grep -v 'non-histogram metrics should not have "le" label$' \
+		"$T/lint"
+}
 inb() { ip netns exec "$NSB" "$@"; }
 export BIN DATA T NSB
-export -f module allns ports trans inb
+export -f module allns ports trans ages inb
 
 # A fake procfs: netns 4026531840 owned by PIDs 1 and 7, 4026532400 by
 # 300 and 250 (lowest wins), a process in an unlisted netns, junk entries.
@@ -526,6 +534,131 @@ assert abs(r["TIME_WAIT", "CLOSE"]["ipv6"] * b["interval"] - 12) < 0.5, r
 assert r["SYN_RECV", "ESTABLISHED"]["ipv6"] == 0, r
 assert r["LISTEN", "SYN_RECV"] == {"ipv4": None, "ipv6": None}, r' \
 	"$T/trwatch.json"
+
+# ---- --ages over recorded /proc/tcpstates_ages files ----
+for f in "$DATA"/ages_bad_*.txt; do
+	expect_err "malformed $(basename "$f") is an error" 1 "$f" \
+		ages "$(basename "$f")"
+done
+expect_err "--ages: a missing state is named, with its line" 1 \
+	'ages_bad_missing_state.txt:6: want state "SYN_RECV" here, not "FIN_WAIT1"' \
+	ages ages_bad_missing_state.txt
+expect_err "--ages: the last state missing" 1 \
+	'missing state "CLOSING" (the file ends at line 13)' \
+	ages ages_bad_missing_last.txt
+expect_err "--ages: states out of order" 1 \
+	'ages_bad_order.txt:8: want state "FIN_WAIT2" here, not "TIME_WAIT"' \
+	ages ages_bad_order.txt
+expect_err "--ages: a column short" 1 \
+	'ages_bad_few_fields.txt:7: wrong number of fields: want 8' \
+	ages ages_bad_few_fields.txt
+expect_err "--ages: other columns" 1 \
+	'ages_bad_columns.txt:3: want the column header "state <1s <10s <1m <10m <1h <1d >=1d"' \
+	ages ages_bad_columns.txt
+expect_err "--ages: \"-\" in some columns only" 1 \
+	'ages_bad_lone_dash.txt:13: "-" in some columns only' \
+	ages ages_bad_lone_dash.txt
+expect_err "--ages: a bad number" 1 'ages_bad_number.txt:11: not a count: "4x"' \
+	ages ages_bad_number.txt
+expect_err "--ages: another format version" 1 \
+	"format version 2, this reader reads 1" ages ages_bad_version.txt
+run 0 ages ages_ok.txt
+check "--ages table matches golden" diff -u "$GOLDEN/ages_ok.table" "$T/out"
+run 0 ages ages_dashes.txt
+check "--ages: a row of \"-\" prints -, never 0" \
+	diff -u "$GOLDEN/ages_dashes.table" "$T/out"
+run 0 ages ages_ok.txt -H -s close-wait,listen
+check "--ages -H -s: those states only, LISTEN as -" diff -u - "$T/out" <<-EOF
+	CLOSE_WAIT         0       2       1       4       6       5       2      20
+	LISTEN             -       -       -       -       -       -       -       -
+	Source: module, netns 4026531840
+	EOF
+run 0 ages ages_ok.txt -j
+check "--ages JSON matches golden (time aside)" bash -c "
+	sed 's/\"time\":\"[^\"]*\"/\"time\":\"T\"/' '$T/out' |
+	diff -u '$GOLDEN/ages_ok.json' -"
+check "--ages JSON: 11 states in file order, LISTEN null, totals" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+a = d["ages"]
+keys = ["lt_1s", "lt_10s", "lt_1m", "lt_10m", "lt_1h", "lt_1d", "ge_1d"]
+assert d["source"] == "module" and d["netns"] == 4026531840, d
+assert list(a)[0] == "ESTABLISHED" and list(a)[-1] == "CLOSING", list(a)
+assert len(a) == 11 and a["LISTEN"] is None, a
+cw = a["CLOSE_WAIT"]
+assert [cw[k] for k in keys] == [0, 2, 1, 4, 6, 5, 2], cw
+assert all(sum(v[k] for k in keys) == v["total"] for v in a.values() if v)' \
+	"$T/out"
+run 0 ages ages_dashes.txt -j -s syn-sent,close-wait
+check "--ages JSON -s: those states only, null for a row of -" \
+	json "$T/out" 'd["ages"] == {"SYN_SENT": None, "CLOSE_WAIT": {
+	 "lt_1s": 0, "lt_10s": 2, "lt_1m": 1, "lt_10m": 4, "lt_1h": 6,
+	 "lt_1d": 5, "ge_1d": 2, "total": 20}}'
+run 0 ages ages_ok.txt -p
+check "--ages prometheus matches golden" diff -u "$GOLDEN/ages_ok.prom" "$T/out"
+if command -v promtool >/dev/null; then
+	check "--ages prometheus passes promtool but for \"le\" on a gauge" \
+		promtool_le "$T/out"
+fi
+check "--ages prometheus: a gauge, 7 buckets an aged state, LISTEN left out" \
+	bash -c "
+	grep -qx '# TYPE tcpstates_socket_age_sockets gauge' '$T/out' &&
+	[ \$(grep -vc '^#' '$T/out') = 70 ] &&
+	! grep -q 'state=\"listen\"' '$T/out'"
+check "--ages prometheus: CLOSE_WAIT past an hour is +Inf less le=\"3600\"" \
+	bash -c "
+	grep -qx 'tcpstates_socket_age_sockets{netns=\"4026531840\",state=\"close_wait\",le=\"3600\"} 13' '$T/out' &&
+	grep -qx 'tcpstates_socket_age_sockets{netns=\"4026531840\",state=\"close_wait\",le=\"+Inf\"} 20' '$T/out'"
+run 0 ages ages_dashes.txt -p --label site=ams1 -s connected
+check "--ages prometheus: netns and --label on every sample, in le order" \
+	every_sample "$T/out" '^tcpstates_socket_age_sockets{netns="4026531840",site="ams1",state="[a-z_0-9]*",le="\(1\|10\|60\|600\|3600\|86400\|+Inf\)"} [0-9]*$'
+check "--ages prometheus -s: the shown states with an age only" bash -c "
+	[ \$(grep -vc '^#' '$T/out') = 56 ] &&
+	! grep -q 'state=\"syn_sent\"' '$T/out'"
+expect_err "--ages: --label le is the reader's own" 2 \
+	"\"le\" is a label tcpstates sets itself" ages ages_ok.txt -p --label le=1
+for src in netlink pin bpf; do
+	expect_err "--ages --source $src is refused" 2 \
+		"--ages needs the module's /proc/tcpstates_ages" \
+		ages ages_ok.txt --source "$src"
+done
+expect_err "--ages without the module" 1 \
+	"--ages needs the module's $T/none (not loaded?)" \
+	env TCPSTATES_PROC_AGES="$T/none" "$BIN" --ages
+expect_err "--ages with --transitions" 2 "exclude each other" \
+	ages ages_ok.txt --transitions
+expect_err "--ages with -4" 2 "counts IPv4 and IPv6 together" \
+	ages ages_ok.txt -4
+expect_err "--ages with --top" 2 "--top needs" ages ages_ok.txt --top 3
+expect_err "--ages with --processes" 2 "not --ages" \
+	ages ages_ok.txt --processes
+expect_err "--ages with --set" 2 "do not go with" \
+	ages ages_ok.txt --set tw_reuse=1
+expect_err "--ages with --watch and --prometheus" 2 "one sample" \
+	ages ages_ok.txt -p -w 1
+# Watch: the file is replaced between two samples, 0.6 s apart.
+cp "$DATA/ages_ok.txt" "$T/ages_live.txt"
+TCPSTATES_PROC_AGES=$T/ages_live.txt "$BIN" --ages -c 2 -w 0.6 \
+	-s estab >"$T/agewatch" &
+wpid=$!
+TCPSTATES_PROC_AGES=$T/ages_live.txt "$BIN" --ages -j -c 2 -w 0.6 \
+	>"$T/agewatch.json" &
+jpid=$!
+sleep 0.3
+cp "$DATA/ages_later.txt" "$T/ages_live.tmp" &&
+	mv "$T/ages_live.tmp" "$T/ages_live.txt"
+wait $wpid $jpid
+check "--ages watch: two timestamped tables, each read anew" bash -c "
+	[ \$(grep -c '^Time: ' '$T/agewatch') = 2 ] &&
+	[ \$(grep -c '^State  *<1s ' '$T/agewatch') = 2 ] &&
+	grep -qE '^ESTABLISHED +40 +25 ' '$T/agewatch' &&
+	grep -qE '^ESTABLISHED +38 +27 ' '$T/agewatch'"
+check "--ages watch JSON: a timed object per sample" python3 -c '
+import json, sys
+a, b = [json.loads(l) for l in open(sys.argv[1])]
+assert a["time"] < b["time"], (a["time"], b["time"])
+assert a["ages"]["CLOSE_WAIT"]["lt_10s"] == 2, a
+assert b["ages"]["CLOSE_WAIT"]["lt_10s"] == 0, b' "$T/agewatch.json"
 
 # ---- usage errors (exit 2) and runtime errors (exit 1) ----
 expect_err "--all-netns with --ports" 2 "exclude" "$BIN" --all-netns --ports
@@ -1116,6 +1249,8 @@ else
 	mkdir "$T/ne"
 	"$BIN" -n "$NSA" -p >"$T/ne/a.prom"
 	"$BIN" -n "$NSB" -p --label role=db >"$T/ne/b.prom"
+	# --ages's buckets: a gauge with "le", which node_exporter serves.
+	ages ages_ok.txt -p >"$T/ne/ages.prom"
 	# A free port can be taken before node_exporter binds it: try again.
 	for _ in 1 2 3; do
 		port=$(free_port)
@@ -1141,6 +1276,9 @@ else
 			"$T/metrics"
 		check "node_exporter: both namespaces' TIME_WAIT limits" bash -c "
 			[ \$(grep -c '^tcpstates_time_wait_limit{.*netns=' '$T/metrics') = 2 ]"
+		check "node_exporter: --ages's buckets, as a gauge" bash -c "
+			grep -qx '# TYPE tcpstates_socket_age_sockets gauge' '$T/metrics' &&
+			grep -qx 'tcpstates_socket_age_sockets{le=\"3600\",netns=\"4026531840\",state=\"close_wait\"} 13' '$T/metrics'"
 		# The check itself: without netns (and role) the files collide.
 		for f in a b; do
 			sed 's/netns="[0-9]*",\{0,1\}//; s/role="db",\{0,1\}//
@@ -1183,6 +1321,9 @@ full "/dev/full: --all-netns JSON" 1 allns all_ok.txt -j
 full "/dev/full: --all-netns Prometheus" 1 allns all_ok.txt -p
 full "/dev/full: --transitions table" 1 trans tr_ok.txt
 full "/dev/full: --transitions Prometheus" 1 trans tr_ok.txt -p
+full "/dev/full: --ages table" 1 ages ages_ok.txt
+full "/dev/full: --ages JSON" 1 ages ages_ok.txt -j
+full "/dev/full: --ages Prometheus" 1 ages ages_ok.txt -p
 full "/dev/full: watch mode stops at the first failed sample" 1 \
 	module ok.txt -w 0.1 -c 100
 full "/dev/full: --set" 1 env TCPSTATES_SYSFS="$T/sysfs" "$BIN" \
@@ -1243,6 +1384,7 @@ if make -s -B -C "$T/src/userspace" CFLAGS="$SAN" LDFLAGS="$SAN" tcpstates \
 			--ports --source module ;;
 		tr_*) set -- env TCPSTATES_PROC_TRANSITIONS="$f" "$SANBIN" \
 			--transitions ;;
+		ages_*) set -- env TCPSTATES_PROC_AGES="$f" "$SANBIN" --ages ;;
 		*) set -- env TCPSTATES_PROC="$f" "$SANBIN" --source module ;;
 		esac
 		for fmt in "" -j -p "-s connected -H"; do
@@ -1261,6 +1403,8 @@ if make -s -B -C "$T/src/userspace" CFLAGS="$SAN" LDFLAGS="$SAN" tcpstates \
 			>/dev/null
 		env TCPSTATES_PROC_TRANSITIONS="$DATA/tr_dashes.txt" \
 			"$SANBIN" --transitions -w 0.1 -c 2 -j >/dev/null
+		env TCPSTATES_PROC_AGES="$DATA/ages_dashes.txt" \
+			"$SANBIN" --ages -w 0.1 -c 2 -H >/dev/null
 		if [ -n "$ns_ready" ]; then
 			"$SANBIN" -n "$NSB" --ports --processes -j >/dev/null
 			"$SANBIN" -n "$NSA" --processes >/dev/null
@@ -1293,6 +1437,7 @@ run 0 "$BIN" --help
 check "--help names every option" bash -c "
 	for o in --processes --label -4, -6, --netns-pid 'W\\[,C\\]' \
 		 --transitions TCPSTATES_PROC_TRANSITIONS \
+		 --ages TCPSTATES_PROC_AGES \
 		 'at least 0.1' '3 UNKNOWN'; do
 		grep -q -- \"\$o\" '$T/out' || { echo \$o; exit 1; }
 	done"
