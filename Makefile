@@ -9,6 +9,7 @@
 #   make check-debug      the same in a lockdep/KASAN/kmemleak 6.12 kernel
 #   make check-harness    prove make check fails a kernel that did not run
 #   make check-faultinject  fail-nth sweeps in the debug kernel (minutes)
+#   make fuzz             the fuzzer alone in the debug kernel, DURATION s
 #   make lint             checkpatch --strict, sparse, W=1
 #   make stress           the stress test alone, DURATION seconds per kernel
 #   make bench            tcpstates against ss, netstat, /proc/net/tcp, sock_diag
@@ -53,6 +54,17 @@ check-debug: deps
 # turn (fail-nth), in the debug kernel: minutes, so not in make check.
 check-faultinject: deps
 	KERNELS=debug GUEST_TESTS=faultinject.sh scripts/check.sh
+
+# The fuzzer alone in the debug kernel: make fuzz DURATION=600, and
+# FUZZ_SEED=N to replay the run that printed "# seed N".  Of these the
+# guest's command line carries only DURATION (its bounds grow with it):
+# the seconds and the seed go in the payload, as fuzz.env.
+fuzz: deps
+	mkdir -p build/fuzz
+	printf 'FUZZ_SECONDS=%s\nFUZZ_SEED=%s\n' "$${DURATION:-600}" \
+		"$${FUZZ_SEED:-}" > build/fuzz/fuzz.env
+	CHECK_PAYLOAD_EXTRA=$(CURDIR)/build/fuzz KERNELS=debug \
+		GUEST_TESTS=fuzz.sh DURATION=$${DURATION:-600} scripts/check.sh
 
 # check.sh against kernels that are broken on purpose: it must fail them.
 check-harness: deps
@@ -114,6 +126,6 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all module userspace selftests deps check check-debug check-harness check-faultinject check-host debug-kernel lint demo bench bench-connrate stress install uninstall \
+.PHONY: all module userspace selftests deps check check-debug check-harness check-faultinject fuzz check-host debug-kernel lint demo bench bench-connrate stress install uninstall \
 	deb check-deb \
 	dkms-install dkms-remove clean distclean

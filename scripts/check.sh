@@ -204,9 +204,9 @@ lane() {
 	mkdir -p "$pl"
 	cp "$out/tcpstates.ko" "$pl/"
 	cp "$root"/selftests/{run-guest.sh,lib.sh,rmmod.sh,tunables.sh,allns.sh,ages.sh,transitions.sh,faultinject.sh} "$pl/"
-	cp "$root"/selftests/{stress.sh,compare_ss.sh,modprobe.sh,hardening.sh,listeners.sh} "$pl/"
+	cp "$root"/selftests/{stress.sh,compare_ss.sh,modprobe.sh,hardening.sh,listeners.sh,fuzz.sh} "$pl/"
 	cp "$root/scripts/install.sh" "$(command -v kmod)" "$pl/"
-	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once,churn,readers,failnth} "$pl/"
+	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once,churn,readers,failnth,fuzz} "$pl/"
 	cp "$root/userspace/tcpstates" "$root/userspace/tests/vm_reader.sh" \
 	   "$root/userspace/tests/sockhelper" "$pl/"
 	[ -z "${CHECK_PAYLOAD_EXTRA:-}" ] || cp -a "$CHECK_PAYLOAD_EXTRA/." "$pl/"
