@@ -60,7 +60,7 @@ static const struct option long_opts[] = {
 /* Labels tcpstates sets itself: --label may not take them. */
 static const char * const ts_own_labels[] = {
 	"netns", "source", "state", "family", "direction", "port", "pid",
-	"command", "from", "to", "le",
+	"command", "from", "to", "min_age_seconds",
 };
 
 static void print_help(void)

@@ -1,32 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * tcpstates reader, output layer: --ages, the module's counts of sockets
- * by state and age column, as a table, JSON or Prometheus gauges shaped
- * as histogram buckets (cumulative, le in seconds), so that "CLOSE_WAIT
- * sockets older than an hour" is one subtraction in PromQL and
- * histogram_quantile() works.  A state without an age (LISTEN) prints
- * "-" (JSON null, no Prometheus sample), never 0: it is not young.
+ * by state and age column, as a table, JSON or Prometheus gauges of the
+ * sockets at least so old (min_age_seconds), so that "CLOSE_WAIT sockets
+ * older than an hour" is one sample in PromQL.  A state without an age
+ * (LISTEN) prints "-" (JSON null, no Prometheus sample), never 0: it is
+ * not young.
  * May call: the views layer (view.h) and below, output.c, libc.
  */
 #include <stdio.h>
 
 #include "output.h"
 
-#define TS_AGES_METRIC	"tcpstates_socket_age_sockets"
+#define TS_AGES_METRIC	"tcpstates_sockets_aged"
 #define TS_AGE_WIDTH	7	/* 11 states' names and 8 columns: 76 wide */
 
-/* Per column: its JSON key and its upper bound in seconds, as le. */
+/* Per column: its JSON key and its lower bound in seconds. */
 static const struct {
 	const char *key;
-	const char *le;
+	const char *min;
 } ts_age_cols[TS_NR_AGES] = {
-	{ "lt_1s", "1" },
-	{ "lt_10s", "10" },
-	{ "lt_1m", "60" },
-	{ "lt_10m", "600" },
-	{ "lt_1h", "3600" },
-	{ "lt_1d", "86400" },
-	{ "ge_1d", "+Inf" },
+	{ "lt_1s", "0" },
+	{ "lt_10s", "1" },
+	{ "lt_1m", "10" },
+	{ "lt_10m", "60" },
+	{ "lt_1h", "600" },
+	{ "lt_1d", "3600" },
+	{ "ge_1d", "86400" },
 };
 
 /* Every socket is in one column: the row's sum is the state's count. */
@@ -122,33 +122,41 @@ static void print_json(const struct ts_ages_view *v)
 
 /* ---- Prometheus ---- */
 
-/* State @st's buckets: the sockets younger than each bound, cumulative. */
+/*
+ * State @st's sockets at least each column's lower bound old: summed
+ * from the oldest column, so min_age_seconds="0" is all of the state.
+ */
 static void prom_state(const struct ts_ages *a, int st)
 {
-	unsigned long long sum = 0;
-	unsigned int col;
+	unsigned long long older[TS_NR_AGES], sum = 0;
+	int col;
 
-	for (col = 0; col < TS_NR_AGES; col++) {
+	for (col = TS_NR_AGES - 1; col >= 0; col--) {
 		sum += a->sockets[st][col];
+		older[col] = sum;
+	}
+	for (col = 0; col < TS_NR_AGES; col++) {
 		ts_prom_open(TS_AGES_METRIC, a->netns);
 		printf(",state=\"");
 		ts_put_lower(tcpstates_state_names[st]);
-		printf("\",le=\"%s\"} %llu\n", ts_age_cols[col].le, sum);
+		printf("\",min_age_seconds=\"%s\"} %llu\n", ts_age_cols[col].min,
+		       older[col]);
 	}
 }
 
 /*
- * A gauge, not a histogram: the buckets count sockets there now, they
- * go down as well as up, and there is no sum of ages to give.  No
- * tcpstates_info, as for --transitions: next to the per-state file of
- * the same namespace it would be a duplicate series.
+ * A gauge of sockets there now (they go down as well as up), not a
+ * histogram: no "le", which promtool keeps for histograms, and the
+ * question an alert asks ("any CLOSE_WAIT older than an hour?") is one
+ * sample.  No tcpstates_info, as for --transitions: next to the
+ * per-state file of the same namespace it would be a duplicate series.
  */
 static void print_prom(const struct ts_ages_view *v)
 {
 	int st;
 
 	ts_prom_head(TS_AGES_METRIC,
-		     "TCP sockets by state younger than le seconds, cumulative as histogram buckets (le=\"+Inf\": all of the state); states without an age (LISTEN) are left out.",
+		     "TCP sockets by state in it for at least min_age_seconds (\"0\": all of the state); states without an age (LISTEN) are left out.",
 		     "gauge");
 	for (st = 1; st < TCPSTATES_NR_STATES; st++)
 		if (v->show[st] && v->cur->aged[st])

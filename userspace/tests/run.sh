@@ -137,13 +137,6 @@ trans() {
 	TCPSTATES_PROC_TRANSITIONS=$DATA/$1 "$BIN" --transitions "${@:2}"
 }
 ages() { TCPSTATES_PROC_AGES=$DATA/$1 "$BIN" --ages "${@:2}"; }
-# promtool_le FILE: promtool check metrics finds nothing in FILE but the
-# one lint --ages earns on purpose, "le" on a gauge (see tcpstates.8)
-promtool_le() {
-	promtool check metrics <"$1" >"$T/lint" 2>&1
-	! grep -v 'non-histogram metrics should not have "le" label$' \
-		"$T/lint"
-}
 inb() { ip netns exec "$NSB" "$@"; }
 export BIN DATA T NSB
 export -f module allns ports trans ages inb
@@ -597,26 +590,26 @@ check "--ages JSON -s: those states only, null for a row of -" \
 run 0 ages ages_ok.txt -p
 check "--ages prometheus matches golden" diff -u "$GOLDEN/ages_ok.prom" "$T/out"
 if command -v promtool >/dev/null; then
-	check "--ages prometheus passes promtool but for \"le\" on a gauge" \
-		promtool_le "$T/out"
+	check "--ages prometheus passes promtool check metrics" \
+		promtool check metrics <"$T/out"
 fi
-check "--ages prometheus: a gauge, 7 buckets an aged state, LISTEN left out" \
+check "--ages prometheus: a gauge, 7 thresholds an aged state, LISTEN left out" \
 	bash -c "
-	grep -qx '# TYPE tcpstates_socket_age_sockets gauge' '$T/out' &&
+	grep -qx '# TYPE tcpstates_sockets_aged gauge' '$T/out' &&
 	[ \$(grep -vc '^#' '$T/out') = 70 ] &&
 	! grep -q 'state=\"listen\"' '$T/out'"
-check "--ages prometheus: CLOSE_WAIT past an hour is +Inf less le=\"3600\"" \
+check "--ages prometheus: 7 CLOSE_WAIT past an hour, 20 in all" \
 	bash -c "
-	grep -qx 'tcpstates_socket_age_sockets{netns=\"4026531840\",state=\"close_wait\",le=\"3600\"} 13' '$T/out' &&
-	grep -qx 'tcpstates_socket_age_sockets{netns=\"4026531840\",state=\"close_wait\",le=\"+Inf\"} 20' '$T/out'"
+	grep -qx 'tcpstates_sockets_aged{netns=\"4026531840\",state=\"close_wait\",min_age_seconds=\"3600\"} 7' '$T/out' &&
+	grep -qx 'tcpstates_sockets_aged{netns=\"4026531840\",state=\"close_wait\",min_age_seconds=\"0\"} 20' '$T/out'"
 run 0 ages ages_dashes.txt -p --label site=ams1 -s connected
-check "--ages prometheus: netns and --label on every sample, in le order" \
-	every_sample "$T/out" '^tcpstates_socket_age_sockets{netns="4026531840",site="ams1",state="[a-z_0-9]*",le="\(1\|10\|60\|600\|3600\|86400\|+Inf\)"} [0-9]*$'
+check "--ages prometheus: netns and --label on every sample, in age order" \
+	every_sample "$T/out" '^tcpstates_sockets_aged{netns="4026531840",site="ams1",state="[a-z_0-9]*",min_age_seconds="\(0\|1\|10\|60\|600\|3600\|86400\)"} [0-9]*$'
 check "--ages prometheus -s: the shown states with an age only" bash -c "
 	[ \$(grep -vc '^#' '$T/out') = 56 ] &&
 	! grep -q 'state=\"syn_sent\"' '$T/out'"
-expect_err "--ages: --label le is the reader's own" 2 \
-	"\"le\" is a label tcpstates sets itself" ages ages_ok.txt -p --label le=1
+expect_err "--ages: --label min_age_seconds is the reader's own" 2 \
+	"\"min_age_seconds\" is a label tcpstates sets itself" ages ages_ok.txt -p --label min_age_seconds=1
 for src in netlink pin bpf; do
 	expect_err "--ages --source $src is refused" 2 \
 		"--ages needs the module's /proc/tcpstates_ages" \
@@ -1173,6 +1166,23 @@ if [ -n "$ns_ready" ] && command -v setpriv >/dev/null; then
 		[ $rc = 0 ] && [ \$(stat -c %a '$T/tf/tcpstates.prom') = 644 ] &&
 		grep -q '^tcpstates_info{netns=\"$(stat -L -c %i /proc/self/ns/net)\",source=\"netlink\"} 1\$' \
 			'$T/tf/tcpstates.prom'"
+	check "host unit: no module, no transitions or ages file" bash -c "
+		[ ! -e '$T/tf/tcpstates_transitions.prom' ] &&
+		[ ! -e '$T/tf/tcpstates_ages.prom' ]"
+	TCPSTATES_PROC_TRANSITIONS=$DATA/tr_ok.txt TCPSTATES_PROC_AGES=$DATA/ages_ok.txt \
+		as_unit "$UNITS/tcpstates-textfile.service" "" "$T/tf"
+	check "host unit with the module's files: its transitions and ages too" bash -c "
+		[ $rc = 0 ] && [ \$(stat -c %a '$T/tf/tcpstates_ages.prom') = 644 ] &&
+		grep -q '^tcpstates_transitions_total{' '$T/tf/tcpstates_transitions.prom' &&
+		grep -q '^tcpstates_sockets_aged{.*min_age_seconds=\"3600\"} 7\$' '$T/tf/tcpstates_ages.prom'"
+	TCPSTATES_PROC_TRANSITIONS=$DATA/tr_ok.txt TCPSTATES_PROC_AGES=$DATA/ages_bad_columns.txt \
+		as_unit "$UNITS/tcpstates-textfile.service" "" "$T/tf"
+	check "host unit, a bad ages file: exit 1, the last good file kept" bash -c "
+		[ $rc != 0 ] && grep -q 'min_age_seconds' '$T/tf/tcpstates_ages.prom'"
+	as_unit "$UNITS/tcpstates-textfile.service" "" "$T/tf"
+	check "host unit, the module gone: its two files removed" bash -c "
+		[ $rc = 0 ] && [ ! -e '$T/tf/tcpstates_transitions.prom' ] &&
+		[ ! -e '$T/tf/tcpstates_ages.prom' ] && [ -e '$T/tf/tcpstates.prom' ]"
 	U=$UNITS/tcpstates-textfile-netns@.service
 	as_unit "$U" "$NSA" "$T/tf"
 	check "netns@ unit, its capabilities: the named netns's file" bash -c "
@@ -1249,7 +1259,7 @@ else
 	mkdir "$T/ne"
 	"$BIN" -n "$NSA" -p >"$T/ne/a.prom"
 	"$BIN" -n "$NSB" -p --label role=db >"$T/ne/b.prom"
-	# --ages's buckets: a gauge with "le", which node_exporter serves.
+	# --ages's gauge beside them.
 	ages ages_ok.txt -p >"$T/ne/ages.prom"
 	# A free port can be taken before node_exporter binds it: try again.
 	for _ in 1 2 3; do
@@ -1276,9 +1286,9 @@ else
 			"$T/metrics"
 		check "node_exporter: both namespaces' TIME_WAIT limits" bash -c "
 			[ \$(grep -c '^tcpstates_time_wait_limit{.*netns=' '$T/metrics') = 2 ]"
-		check "node_exporter: --ages's buckets, as a gauge" bash -c "
-			grep -qx '# TYPE tcpstates_socket_age_sockets gauge' '$T/metrics' &&
-			grep -qx 'tcpstates_socket_age_sockets{le=\"3600\",netns=\"4026531840\",state=\"close_wait\"} 13' '$T/metrics'"
+		check "node_exporter: --ages's gauge" bash -c "
+			grep -qx '# TYPE tcpstates_sockets_aged gauge' '$T/metrics' &&
+			grep -qx 'tcpstates_sockets_aged{min_age_seconds=\"3600\",netns=\"4026531840\",state=\"close_wait\"} 7' '$T/metrics'"
 		# The check itself: without netns (and role) the files collide.
 		for f in a b; do
 			sed 's/netns="[0-9]*",\{0,1\}//; s/role="db",\{0,1\}//
