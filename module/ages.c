@@ -20,20 +20,6 @@
 #include "compat.h"
 #include "tcpstates.h"
 
-/* The columns' upper bounds, the last column's excepted, in milliseconds. */
-static const u64 tcpstates_age_limits[TCPSTATES_NR_AGES - 1] = {
-	MSEC_PER_SEC,
-	10 * MSEC_PER_SEC,
-	60 * MSEC_PER_SEC,
-	600 * MSEC_PER_SEC,
-	3600 * MSEC_PER_SEC,
-	86400 * MSEC_PER_SEC,
-};
-
-static const char * const tcpstates_age_names[TCPSTATES_NR_AGES] = {
-	"<1s", "<10s", "<1m", "<10m", "<1h", "<1d", ">=1d",
-};
-
 /* @j jiffies in milliseconds; a stamp after the clock we read is new. */
 static u64 tcpstates_jiffies_ms(long j)
 {
@@ -108,8 +94,8 @@ unsigned int tcpstates_age_column(const struct tcpstates_ages *a,
 	u64 ms = tcpstates_age_ms(a, sk, state);
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(tcpstates_age_limits); i++)
-		if (ms < tcpstates_age_limits[i])
+	for (i = 0; i < ARRAY_SIZE(tcpstates_age_bounds); i++)
+		if (ms < tcpstates_age_bounds[i] * (u64)MSEC_PER_SEC)
 			break;
 	return i;
 }
@@ -150,7 +136,7 @@ static int tcpstates_ages_show(struct seq_file *seq, void *v)
 	a.fin_timeo = tcpstates_fin_timeo(a.net);
 	tcpstates_walk_ages(&a, &c);
 
-	seq_printf(seq, "tcpstates_ages %d\n", TCPSTATES_FORMAT_VERSION);
+	seq_printf(seq, "tcpstates_ages %d\n", TCPSTATES_AGES_VERSION);
 	seq_printf(seq, "netns %u\n", a.net->ns.inum);
 	seq_puts(seq, "state");
 	for (i = 0; i < TCPSTATES_NR_AGES; i++)

@@ -5,6 +5,7 @@
 
 #include <linux/atomic.h>
 #include <linux/types.h>
+#include "tcpstates_ages.h"
 #include "tcpstates_states.h"
 
 struct file;
@@ -61,7 +62,6 @@ void tcpstates_walk_all(struct tcpstates_all *all, struct tcpstates_counts *c);
  * and state (the listeners have no age and are not walked).  Fixed size:
  * a read of /proc/tcpstates_ages allocates nothing.
  */
-#define TCPSTATES_NR_AGES	7
 
 struct tcpstates_ages {
 	struct net *net;

@@ -10,13 +10,14 @@
 
 #include "sample.h"
 
-/* The column header, as the module prints it. */
-static const char * const ages_cols[1 + TS_NR_AGES] = {
-	"state", "<1s", "<10s", "<1m", "<10m", "<1h", "<1d", ">=1d",
-};
+/*
+ * The column header, as the module prints it: "state", then the ages of
+ * tcpstates_ages.h, copied in at the first parse.
+ */
+static const char *ages_cols[1 + TS_NR_AGES] = { "state" };
 
 /* The age columns' names, for the table's heading. */
-const char * const *const ts_age_names = ages_cols + 1;
+const char * const *const ts_age_names = tcpstates_age_names;
 
 /* Row @i is state @i + 1: the file starts at ESTABLISHED. */
 static const char *state_name(unsigned int i, unsigned int field)
@@ -67,5 +68,8 @@ int ts_parse_ages(char *buf, size_t len, const char *name, struct ts_ages *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->source = TS_SRC_MODULE;
+	if (!ages_cols[1])
+		memcpy(ages_cols + 1, tcpstates_age_names,
+		       sizeof(tcpstates_age_names));
 	return ts_parse_fixed(buf, len, name, &ages_grammar, &a->netns, a);
 }

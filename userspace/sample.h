@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "tcpstates_ages.h"
 #include "tcpstates_states.h"
 #include "tcpstates_transitions.h"
 #include "err.h"
@@ -111,12 +112,9 @@ struct ts_transitions {
  * 1 h, 1 d, then a day or more.  A state without an age ("-": LISTEN)
  * is not aged, which is not a count of 0.
  */
-#define TS_NR_AGES		7
-/*
- * The version on the file's first line that this reader reads: the
- * columns above are version 1's, and a later one may have others.
- */
-#define TS_AGES_VERSION		1
+#define TS_NR_AGES		TCPSTATES_NR_AGES
+/* The version on the file's first line that this reader reads. */
+#define TS_AGES_VERSION		TCPSTATES_AGES_VERSION
 
 struct ts_ages {
 	enum ts_source source;		/* the module, for now */
