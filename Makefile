@@ -7,6 +7,7 @@
 #   make demo             boot a Debian kernel with the module and show it
 #   make check            install deps, host tests, selftests in every kernel
 #   make check-debug      the same in a lockdep/KASAN/kmemleak 6.12 kernel
+#   make check-kcsan      the same in a KCSAN 6.12 kernel (data races)
 #   make check-harness    prove make check fails a kernel that did not run
 #   make check-faultinject  fail-nth sweeps in the debug kernel (minutes)
 #   make fuzz             the fuzzer alone in the debug kernel, DURATION s
@@ -49,6 +50,12 @@ check: deps
 # Build the lockdep/KASAN/kmemleak kernel (cached) and run every test in it.
 check-debug: deps
 	KERNELS=debug scripts/check.sh
+
+# The same selftests in a KCSAN kernel (built on first use, about 15
+# minutes; not in make check, whose hour it would not fit): a data race
+# report that names the module fails it.
+check-kcsan: deps
+	KERNELS=kcsan scripts/check.sh
 
 # Every allocation of the /proc reads, a sysfs write and a netns failed in
 # turn (fail-nth), in the debug kernel: minutes, so not in make check.
@@ -126,6 +133,6 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all module userspace selftests deps check check-debug check-harness check-faultinject fuzz check-host debug-kernel lint demo bench bench-connrate stress install uninstall \
+.PHONY: all module userspace selftests deps check check-debug check-kcsan check-harness check-faultinject fuzz check-host debug-kernel lint demo bench bench-connrate stress install uninstall \
 	deb check-deb \
 	dkms-install dkms-remove clean distclean

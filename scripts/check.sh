@@ -162,13 +162,16 @@ elif [ -z "$kernels" ]; then
 fi
 
 # lane_tests NAME: the selftests a lane runs: GUEST_TESTS if set, else
-# every one (run-guest.sh's list), but for two lanes that would repeat
-# another's.  The debug kernel runs what reaches the module's code, not
-# the reader's own tests (vm_reader.sh: the reader against the module's
-# files and its BPF programs, which KASAN does not instrument; 6 minutes
-# there).  Bookworm's 6.12 is trixie's kernel series built with gcc-12:
-# it proves that toolchain's module loads, counts, hooks and unloads,
-# and leaves the long selftests to the trixie lane.
+# every one (run-guest.sh's list), but for lanes that would repeat
+# another's or need more.  The debug kernel runs what reaches the
+# module's code, not the reader's own tests (vm_reader.sh: the reader
+# against the module's files and its BPF programs, which KASAN does not
+# instrument; 6 minutes there), plus the fuzzer's minute (fuzz.sh) and,
+# last, modsig.sh, which turns signature checks on for good; the KCSAN
+# kernel (make check-kcsan) the same but modsig.sh.  Bookworm's 6.12 is
+# trixie's kernel series built with gcc-12: it proves that toolchain's
+# module loads, counts, hooks and unloads, and leaves the long selftests
+# to the trixie lane.
 lane_tests() {
 	if [ -n "$GUEST_TESTS" ]; then
 		echo "$GUEST_TESTS"
@@ -176,7 +179,11 @@ lane_tests() {
 	fi
 	case $1 in
 	debug)	echo "tcpstates_test tunables.sh allns.sh ages.sh transitions.sh" \
-		     "listeners.sh hardening.sh modprobe.sh rmmod.sh stress.sh" ;;
+		     "listeners.sh hardening.sh modprobe.sh rmmod.sh stress.sh" \
+		     "fuzz.sh modsig.sh" ;;
+	kcsan)	echo "tcpstates_test tunables.sh allns.sh ages.sh transitions.sh" \
+		     "listeners.sh hardening.sh modprobe.sh rmmod.sh stress.sh" \
+		     "fuzz.sh" ;;
 	6.12)	echo "tcpstates_test listeners.sh ages.sh transitions.sh" \
 		     "modprobe.sh rmmod.sh" ;;
 	esac
@@ -204,19 +211,27 @@ lane() {
 	mkdir -p "$pl"
 	cp "$out/tcpstates.ko" "$pl/"
 	cp "$root"/selftests/{run-guest.sh,lib.sh,rmmod.sh,tunables.sh,allns.sh,ages.sh,transitions.sh,faultinject.sh} "$pl/"
-	cp "$root"/selftests/{stress.sh,compare_ss.sh,modprobe.sh,hardening.sh,listeners.sh,fuzz.sh} "$pl/"
+	cp "$root"/selftests/{stress.sh,compare_ss.sh,modprobe.sh,hardening.sh,listeners.sh,modsig.sh,fuzz.sh} "$pl/"
 	cp "$root/scripts/install.sh" "$(command -v kmod)" "$pl/"
 	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once,churn,readers,failnth,fuzz} "$pl/"
 	cp "$root/userspace/tcpstates" "$root/userspace/tests/vm_reader.sh" \
 	   "$root/userspace/tests/sockhelper" "$pl/"
 	[ -z "${CHECK_PAYLOAD_EXTRA:-}" ] || cp -a "$CHECK_PAYLOAD_EXTRA/." "$pl/"
+	# modsig.sh's signed copies: the debug kernel is built to check
+	# signatures (debug-kernel.config).
+	if [[ " $(lane_tests "$name") " == *" modsig.sh "* ]]; then
+		"$root/scripts/sign-module.sh" "$abi" "$out/tcpstates.ko" "$pl"
+		result $? "$name: tcpstates.ko signed with the kernel's key and with a MOK"
+	fi
 
 	# The debug kernel (KASAN, lockdep, kmemleak under TCG) runs the same
 	# tests about three times slower than Debian's, and is the longest
 	# lane: it gets the CPUs first (the others run niced beside it), and
 	# longer bounds, per guest and per selftest.
 	tmo=$((900 + DURATION)) test_tmo=600 prio=10
-	[ "$name" != debug ] || tmo=$((2400 + DURATION)) test_tmo=1200 prio=0
+	case $name in
+	debug|kcsan) tmo=$((2400 + DURATION)) test_tmo=1200 prio=0 ;;
+	esac
 	nice -n $prio "$root/scripts/vm-run.sh" -m 2048 -t "${GUEST_TIMEOUT:-$tmo}" -l "$logs/$abi" \
 		"$abi" "$pl" "TESTS='$(lane_tests "$name")' DURATION=$DURATION TEST_TIMEOUT=$test_tmo ./run-guest.sh" \
 		> "$logs/$abi.tap" 2> "$logs/$abi.err"

@@ -27,9 +27,11 @@ build=$here/../build
 DEMO_PKGS="build-essential qemu-system-x86 busybox-static cpio dwarves
 iproute2 net-tools util-linux procps kmod xz-utils zstd debootstrap
 debian-archive-keyring bc flex bison libelf-dev libssl-dev"
+# openssl: the debug kernel's build makes its module signing key with it,
+# and sign-module.sh a MOK key.
 PKGS="$DEMO_PKGS sparse python3 prometheus prometheus-node-exporter curl
 man-db groff-base dkms linux-source-6.12 clang llvm libbpf-dev bpftool
-zlib1g-dev"
+zlib1g-dev openssl"
 # What make deb needs: debian/control's Build-Depends, and lintian.
 DEB_PKGS="build-essential dpkg-dev fakeroot debhelper dh-dkms lintian
 clang llvm libbpf-dev bpftool"

@@ -23,6 +23,8 @@
 #   sid      the newest amd64 kernel of sid: today's mainline, as Debian
 #            follows it (7.2 when this was written)
 #   next     the newest amd64 kernel of experimental: the next -rc
+#   kcsan    the same with KCSAN instead of KASAN and kmemleak (make
+#            check-kcsan; built on first use, about 15 minutes)
 #   debug    the lockdep/KASAN/kmemleak 6.12 kernel of build-debug-kernel.sh
 #            (built here if it is not cached yet)
 #   demo     make demo's kernel: DEMO_KERNEL if set, else the host's own
@@ -135,7 +137,9 @@ resolve() {
 	debug)	# Built from linux-source-6.12, not fetched: see build-debug-kernel.sh.
 		echo "debug $("$here/build-debug-kernel.sh" "$CACHE") debug"
 		return ;;
-	*)	echo "kernels.sh: unknown kernel '$1' (known: 5.10 6.1 6.12 6.12-rt trixie trixie-backports sid next debug demo default)" >&2
+	kcsan)	echo "kcsan $("$here/build-debug-kernel.sh" --kcsan "$CACHE") debug"
+		return ;;
+	*)	echo "kernels.sh: unknown kernel '$1' (known: 5.10 6.1 6.12 6.12-rt trixie trixie-backports sid next debug kcsan demo default)" >&2
 		return 1 ;;
 	esac
 	if [ -z "$pkg" ]; then

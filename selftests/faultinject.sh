@@ -22,7 +22,7 @@ OUT=$(mktemp)
 ERR=$(mktemp)
 defer rm -f "$OUT" "$ERR"
 
-mountpoint -q $DBG || mount -t debugfs debugfs $DBG 2>/dev/null
+grep -q " $DBG " /proc/mounts || mount -t debugfs debugfs $DBG 2>/dev/null
 if [ ! -e /proc/thread-self/fail-nth ] || [ ! -d $DBG/failslab ] ||
    [ ! -d $DBG/fail_page_alloc ]; then
 	SKIP_REASON="no fault injection here (CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC, debugfs)"

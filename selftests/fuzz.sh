@@ -227,7 +227,7 @@ check_tunables() {
 }
 
 check_kmemleak() {
-	mountpoint -q $DBG || mount -t debugfs debugfs $DBG 2>/dev/null
+	grep -q " $DBG " /proc/mounts || mount -t debugfs debugfs $DBG 2>/dev/null
 	if [ ! -w $DBG/kmemleak ]; then
 		SKIP_REASON="no kmemleak in this kernel"
 		return $ksft_skip
