@@ -481,21 +481,29 @@ check "--transitions prometheus -6 -s listen" diff -u - "$T/out" <<-EOF
 	tcpstates_transitions_total{netns="4026531840",from="close",to="listen",family="ipv6"} 4
 	tcpstates_transitions_total{netns="4026531840",from="listen",to="close",family="ipv6"} 1
 	EOF
-for src in netlink pin bpf; do
-	expect_err "--transitions --source $src is refused" 2 \
-		"--transitions needs the module's /proc/tcpstates_transitions" \
-		trans tr_ok.txt --source "$src"
-done
-expect_err "--transitions without the module" 1 \
-	"--transitions needs the module's $T/none (not loaded?)" \
-	env TCPSTATES_PROC_TRANSITIONS="$T/none" "$BIN" --transitions
+# module_only MODE FN FIXTURE ENV: what a mode only the module's file
+# serves refuses, each as the other such mode does: another source, a
+# missing file, --top, --processes, watching Prometheus.
+module_only() {
+	local mode=$1 fn=$2 fix=$3 env=$4 src
+
+	for src in netlink pin bpf; do
+		expect_err "--$mode --source $src is refused" 2 \
+			"--$mode needs the module's /proc/tcpstates_$mode" \
+			"$fn" "$fix" --source "$src"
+	done
+	expect_err "--$mode without the module" 1 \
+		"--$mode needs the module's $T/none (not loaded?)" \
+		env "$env=$T/none" "$BIN" "--$mode"
+	expect_err "--$mode with --top" 2 "--top needs" "$fn" "$fix" --top 3
+	expect_err "--$mode with --processes" 2 "not --$mode" \
+		"$fn" "$fix" --processes
+	expect_err "--$mode with --watch and --prometheus" 2 "one sample" \
+		"$fn" "$fix" -p -w 1
+}
+module_only transitions trans tr_ok.txt TCPSTATES_PROC_TRANSITIONS
 expect_err "--transitions with --ports" 2 "exclude each other" \
 	trans tr_ok.txt --ports
-expect_err "--transitions with --top" 2 "--top needs" trans tr_ok.txt --top 3
-expect_err "--transitions with --processes" 2 "not --transitions" \
-	trans tr_ok.txt --processes
-expect_err "--transitions with --watch and --prometheus" 2 "one sample" \
-	trans tr_ok.txt -p -w 1
 # Watch: the file is replaced between two samples, 0.6 s apart.
 cp "$DATA/tr_ok.txt" "$T/tr_live.txt"
 TCPSTATES_PROC_TRANSITIONS=$T/tr_live.txt "$BIN" --transitions -c 2 -w 0.6 \
@@ -610,25 +618,13 @@ check "--ages prometheus -s: the shown states with an age only" bash -c "
 	! grep -q 'state=\"syn_sent\"' '$T/out'"
 expect_err "--ages: --label min_age_seconds is the reader's own" 2 \
 	"\"min_age_seconds\" is a label tcpstates sets itself" ages ages_ok.txt -p --label min_age_seconds=1
-for src in netlink pin bpf; do
-	expect_err "--ages --source $src is refused" 2 \
-		"--ages needs the module's /proc/tcpstates_ages" \
-		ages ages_ok.txt --source "$src"
-done
-expect_err "--ages without the module" 1 \
-	"--ages needs the module's $T/none (not loaded?)" \
-	env TCPSTATES_PROC_AGES="$T/none" "$BIN" --ages
+module_only ages ages ages_ok.txt TCPSTATES_PROC_AGES
 expect_err "--ages with --transitions" 2 "exclude each other" \
 	ages ages_ok.txt --transitions
 expect_err "--ages with -4" 2 "counts IPv4 and IPv6 together" \
 	ages ages_ok.txt -4
-expect_err "--ages with --top" 2 "--top needs" ages ages_ok.txt --top 3
-expect_err "--ages with --processes" 2 "not --ages" \
-	ages ages_ok.txt --processes
 expect_err "--ages with --set" 2 "do not go with" \
 	ages ages_ok.txt --set tw_reuse=1
-expect_err "--ages with --watch and --prometheus" 2 "one sample" \
-	ages ages_ok.txt -p -w 1
 # Watch: the file is replaced between two samples, 0.6 s apart.
 cp "$DATA/ages_ok.txt" "$T/ages_live.txt"
 TCPSTATES_PROC_AGES=$T/ages_live.txt "$BIN" --ages -c 2 -w 0.6 \
