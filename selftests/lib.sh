@@ -64,6 +64,9 @@ setup_ns() {
 # kselftest SKIP giving $SKIP_REASON (set by the case that skipped).
 log_test() {
 	TESTS_RUN=$((TESTS_RUN + 1))
+	# Each case's seconds, for keeping the lanes within CI's hour.
+	echo "# $((SECONDS - ${LOG_TEST_T:-0})) s"
+	LOG_TEST_T=$SECONDS
 	if [ "$1" -eq 0 ]; then
 		echo "ok $TESTS_RUN - $2"
 	elif [ "$1" -eq "$ksft_skip" ]; then
