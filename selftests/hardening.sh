@@ -115,7 +115,7 @@ wait_listen() {
 }
 
 check_churn() {
-	local inum ret=0 out
+	local inum ret=0 out pid pids=()
 
 	# The churn outlasts the readers however slow the guest is (killed
 	# below): a debug guest beside another took over 10 s to get the
@@ -129,19 +129,24 @@ check_churn() {
 	out=$(mktemp -d)
 	ip netns exec "$A" "$HERE/readers" check /proc/tcpstates "$SECONDS_CHURN" 2 \
 		> "$out/plain" 2>&1 &
+	pids+=($!)
 	ip netns exec "$A" "$HERE/readers" check /proc/tcpstates_ports "$SECONDS_CHURN" 2 \
 		> "$out/ports" 2>&1 &
+	pids+=($!)
 	"$HERE/readers" check /proc/tcpstates_all "$SECONDS_CHURN" 2 "$inum" \
 		> "$out/all" 2>&1 &
-	wait %4 || ret=1
-	wait %5 || ret=1
-	wait %6 || ret=1
+	pids+=($!)
+	# By PID: job numbers shift with the jobs before them, and "wait %4"
+	# once waited out a churner's whole 320 s.
+	for pid in "${pids[@]}"; do
+		wait "$pid" || ret=1
+	done
 	for f in plain ports all; do
 		echo "# $f: $(tail -n 1 "$out/$f")"
 		grep -m 3 'bad read' "$out/$f" | sed 's/^/# /'
 	done
 	kill $p1 $p2 $p3 2>/dev/null
-	wait 2>/dev/null
+	wait $p1 $p2 $p3 2>/dev/null
 	rm -rf "$out"
 	return $ret
 }
@@ -200,7 +205,7 @@ check_churn_bpf() {
 		skipped=$((skipped + k))
 	done
 	kill $p1 $p2 $p3 2>/dev/null
-	wait 2>/dev/null
+	wait $p1 $p2 $p3 2>/dev/null
 	echo "# bpf: $samples samples, $skipped skipped under churn," \
 		"$restarts chains walked again, $gaveup watches gave up, $bad bad"
 	[ $samples -gt 0 ] && [ $bad = 0 ]
