@@ -200,6 +200,42 @@ static const char * const tcpstates_hashdance_syms[] __maybe_unused = {
 	NULL,
 };
 
+/*
+ * A request's drop: the core __inet_csk_reqsk_queue_drop(sk, req, ...)
+ * where it exists (6.12, and Debian's 5.10 and 6.1), which the request
+ * timer calls directly; else the exported inet_csk_reqsk_queue_drop(sk,
+ * req), the one way in there.  Either returns true when it took the
+ * request out of the ehash: never for a completed handshake, whose child
+ * has replaced the request there already.  Tried in this order.
+ */
+static const char * const tcpstates_reqdrop_syms[] __maybe_unused = {
+	"__inet_csk_reqsk_queue_drop",
+	"inet_csk_reqsk_queue_drop",
+	NULL,
+};
+
+/* A bool a kretprobed function returned: %al, the rest of %rax undefined. */
+static inline bool tcpstates_kretprobe_bool(struct pt_regs *regs)
+{
+	return (u8)regs_return_value(regs);
+}
+
+/*
+ * Did inet_csk_reqsk_queue_hash_add() hash the request?  Since the fix for
+ * duplicate requests (6.10, and the stable kernels it went to: Debian's
+ * 6.1 has it, its 5.10 not) it returns false when an identical request was
+ * there first, and its caller frees the new one; before, it returned
+ * nothing and always hashed.  The kernel's own prototype says which.
+ */
+static inline bool tcpstates_reqsk_hashed(struct pt_regs *regs)
+{
+	if (__builtin_types_compatible_p(typeof(inet_csk_reqsk_queue_hash_add),
+					 void (struct sock *, struct request_sock *,
+					       unsigned long)))
+		return true;
+	return tcpstates_kretprobe_bool(regs);
+}
+
 /* A kprobed function's argument @n (x86-64: the calling convention's). */
 static inline void *tcpstates_kprobe_arg(struct pt_regs *regs, unsigned int n)
 {

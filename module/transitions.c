@@ -11,11 +11,12 @@
  *     a close of the connection, and is taken off at read time;
  *   - a kretprobe on tcp_timewait_state_process: a FIN_WAIT2 timewait
  *     sock took the peer's FIN (FIN_WAIT2 -> TIME_WAIT);
- *   - a kprobe on inet_twsk_kill: a timewait sock ends (timer, reuse, RST).
+ *   - a kprobe on inet_twsk_kill: a timewait sock ends (timer, reuse, RST);
+ *   - kretprobes on inet_csk_reqsk_queue_hash_add (a SYN hashed a request
+ *     sock: LISTEN -> SYN_RECV) and on the request drop (a request ended
+ *     unanswered: timeout, RST, ICMP, its listener gone: SYN_RECV -> CLOSE).
  * A pair whose hook the kernel lacks, or whose hook missed an event (a
  * kprobe hit inside another one), reads "-" rather than a wrong count.
- * Request socks are not hooked yet: LISTEN -> SYN_RECV and SYN_RECV ->
- * CLOSE read "-" (docs/interface.md).
  *
  * A read sums the per-CPU counters: O(CPUs), whatever the sockets.
  */
@@ -38,7 +39,9 @@ enum {
 	TCPSTATES_TR_HANDOVER	= 1 << 1,
 	TCPSTATES_TR_TWFIN	= 1 << 2,
 	TCPSTATES_TR_TWKILL	= 1 << 3,
-	TCPSTATES_TR_REQ	= 1 << 4,	/* not yet: never set */
+	TCPSTATES_TR_REQADD	= 1 << 4,
+	TCPSTATES_TR_REQDROP	= 1 << 5,
+	TCPSTATES_TR_ALL	= (1 << 6) - 1,
 };
 
 /*
@@ -169,6 +172,61 @@ static int tcpstates_tr_twkill(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+/* A request hook's counters, taken at entry while the listener is held. */
+struct tcpstates_tr_req {
+	struct tcpstates_tr_cpu __percpu *c;
+	int f;
+};
+
+/* (listener, req, ...): the request takes its listener's netns and family. */
+static int tcpstates_tr_req_entry(struct kretprobe_instance *ri,
+				  struct pt_regs *regs)
+{
+	const struct sock *sk = tcpstates_kprobe_arg(regs, 0);
+	struct tcpstates_tr_req *d = (struct tcpstates_tr_req *)ri->data;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 1;
+	d->c = tcpstates_tr_of(sock_net(sk));
+	d->f = tcpstates_tr_family(sk->sk_family);
+	return d->c ? 0 : 1;
+}
+
+static int tcpstates_tr_reqadd_return(struct kretprobe_instance *ri,
+				      struct pt_regs *regs)
+{
+	struct tcpstates_tr_req *d = (struct tcpstates_tr_req *)ri->data;
+
+	if (tcpstates_reqsk_hashed(regs))
+		this_cpu_inc(d->c->pairs[tcpstates_tr_index[TCP_LISTEN][TCP_SYN_RECV]]
+					[d->f]);
+	return 0;
+}
+
+static int tcpstates_tr_reqdrop_return(struct kretprobe_instance *ri,
+				       struct pt_regs *regs)
+{
+	struct tcpstates_tr_req *d = (struct tcpstates_tr_req *)ri->data;
+
+	if (tcpstates_kretprobe_bool(regs))
+		this_cpu_inc(d->c->pairs[tcpstates_tr_index[TCP_SYN_RECV][TCP_CLOSE]]
+					[d->f]);
+	return 0;
+}
+
+static struct kretprobe tcpstates_tr_reqadd_rp = {
+	.kp.symbol_name	= "inet_csk_reqsk_queue_hash_add",
+	.entry_handler	= tcpstates_tr_req_entry,
+	.handler	= tcpstates_tr_reqadd_return,
+	.data_size	= sizeof(struct tcpstates_tr_req),
+};
+
+static struct kretprobe tcpstates_tr_reqdrop_rp = {
+	.entry_handler	= tcpstates_tr_req_entry,
+	.handler	= tcpstates_tr_reqdrop_return,
+	.data_size	= sizeof(struct tcpstates_tr_req),
+};
+
 static struct kprobe tcpstates_tr_handover_kp = {
 	.pre_handler = tcpstates_tr_handover,
 };
@@ -196,9 +254,11 @@ static void tcpstates_tr_find_tp(struct tracepoint *tp, void *priv)
 /* Which hooks @pair needs for its count to be whole. */
 static unsigned int tcpstates_tr_needs(const struct tcpstates_transition *t)
 {
-	if ((t->from == TCP_LISTEN && t->to == TCP_SYN_RECV) ||
-	    (t->from == TCP_SYN_RECV && t->to == TCP_CLOSE))
-		return TCPSTATES_TR_REQ;
+	if (t->from == TCP_LISTEN && t->to == TCP_SYN_RECV)
+		return TCPSTATES_TR_REQADD;
+	/* A request dropped, or a full socket's reset before its handshake. */
+	if (t->from == TCP_SYN_RECV && t->to == TCP_CLOSE)
+		return TCPSTATES_TR_REQDROP | TCPSTATES_TR_TP;
 	if (t->to == TCP_TIME_WAIT)
 		return TCPSTATES_TR_HANDOVER |
 		       (t->from == TCP_FIN_WAIT2 ? TCPSTATES_TR_TWFIN : 0);
@@ -224,6 +284,10 @@ static unsigned int tcpstates_tr_whole(void)
 		hooks &= ~TCPSTATES_TR_TWKILL;
 	if (tcpstates_tr_twfin_rp.nmissed || tcpstates_tr_twfin_rp.kp.nmissed)
 		hooks &= ~TCPSTATES_TR_TWFIN;
+	if (tcpstates_tr_reqadd_rp.nmissed || tcpstates_tr_reqadd_rp.kp.nmissed)
+		hooks &= ~TCPSTATES_TR_REQADD;
+	if (tcpstates_tr_reqdrop_rp.nmissed || tcpstates_tr_reqdrop_rp.kp.nmissed)
+		hooks &= ~TCPSTATES_TR_REQDROP;
 	return hooks;
 }
 
@@ -314,6 +378,29 @@ static struct pernet_operations tcpstates_tr_net_ops = {
 	.size	= sizeof(struct tcpstates_tr_net),
 };
 
+/*
+ * Requests come and go in softirq, on every CPU at once in a SYN flood:
+ * an instance short is an event missed, and the pairs read "-" after.
+ */
+static void tcpstates_tr_reqs_on(void)
+{
+	const char * const *sym;
+
+	tcpstates_tr_reqadd_rp.maxactive = 4 * num_possible_cpus();
+	if (!register_kretprobe(&tcpstates_tr_reqadd_rp))
+		tcpstates_tr_hooks |= TCPSTATES_TR_REQADD;
+	tcpstates_tr_reqdrop_rp.maxactive = 4 * num_possible_cpus();
+	for (sym = tcpstates_reqdrop_syms; *sym; sym++) {
+		tcpstates_tr_reqdrop_rp.kp.symbol_name = *sym;
+		if (!register_kretprobe(&tcpstates_tr_reqdrop_rp)) {
+			tcpstates_tr_hooks |= TCPSTATES_TR_REQDROP;
+			break;
+		}
+		tcpstates_tr_reqdrop_rp.kp.addr = NULL;
+		tcpstates_tr_reqdrop_rp.kp.flags = 0;
+	}
+}
+
 /* A hook that cannot be placed is not an error: its pairs read "-". */
 static void tcpstates_tr_hooks_on(void)
 {
@@ -339,15 +426,19 @@ static void tcpstates_tr_hooks_on(void)
 		tcpstates_tr_hooks |= TCPSTATES_TR_TWFIN;
 	if (!register_kprobe(&tcpstates_tr_twkill_kp))
 		tcpstates_tr_hooks |= TCPSTATES_TR_TWKILL;
-	if (tcpstates_tr_hooks != (TCPSTATES_TR_TP | TCPSTATES_TR_HANDOVER |
-				   TCPSTATES_TR_TWFIN | TCPSTATES_TR_TWKILL))
-		pr_info("transitions: hooks %#x of 0xf placed; the others' pairs read -\n",
-			tcpstates_tr_hooks);
+	tcpstates_tr_reqs_on();
+	if (tcpstates_tr_hooks != TCPSTATES_TR_ALL)
+		pr_info("transitions: hooks %#x of %#x placed; the others' pairs read -\n",
+			tcpstates_tr_hooks, TCPSTATES_TR_ALL);
 }
 
 /* Unregistering waits for the handlers in flight, the tracepoint's too. */
 static void tcpstates_tr_hooks_off(void)
 {
+	if (tcpstates_tr_hooks & TCPSTATES_TR_REQDROP)
+		unregister_kretprobe(&tcpstates_tr_reqdrop_rp);
+	if (tcpstates_tr_hooks & TCPSTATES_TR_REQADD)
+		unregister_kretprobe(&tcpstates_tr_reqadd_rp);
 	if (tcpstates_tr_hooks & TCPSTATES_TR_TWKILL)
 		unregister_kprobe(&tcpstates_tr_twkill_kp);
 	if (tcpstates_tr_hooks & TCPSTATES_TR_TWFIN)

@@ -9,10 +9,21 @@
  *   churn rst SECONDS                  as loop, but both ends reset
  *                                      (SO_LINGER 0): sockets freed at once
  *   churn listen SECONDS               listen() and close() on fresh ports
+ *   churn syn SRC DST PORT N SECONDS NETNS
+ *                                      a listener on PORT (DST's family,
+ *                                      any address) takes N spoofed raw
+ *                                      SYNs from SRC on, sent from netns
+ *                                      NETNS (ip netns's name); it stays
+ *                                      until their request socks have
+ *                                      ended, SECONDS at most, and prints
+ *                                      "requests N", those left
  */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +206,77 @@ static long churn_flood(const char *src, const char *dst, int port)
 	return n;
 }
 
+/* The request socks (SYN_RECV) on local port @port, from /proc/net. */
+static int requests_on(int port)
+{
+	static const char * const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	unsigned int lport, st;
+	char line[512];
+	int i, n = 0;
+
+	for (i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "r");
+
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x",
+				   &lport, &st) == 2 &&
+			    lport == (unsigned int)port && st == TCP_SYN_RECV)
+				n++;
+		fclose(f);
+	}
+	return n;
+}
+
+/* send_raw_syns() from netns @name, then back in our own. */
+static int syns_from(const char *name, int family, const char *src,
+		     const char *dst, int port, int n)
+{
+	char path[256];
+	int here = open("/proc/self/ns/net", O_RDONLY), there, err = -1;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	there = open(path, O_RDONLY);
+	if (here >= 0 && there >= 0 && !setns(there, CLONE_NEWNET)) {
+		err = send_raw_syns(family, src, dst, port, n);
+		if (setns(here, CLONE_NEWNET))
+			err = -1;
+	}
+	close(there);
+	close(here);
+	return err;
+}
+
+static long churn_syn(const char *src, const char *dst, int port, int n,
+		      const char *netns)
+{
+	int family = strchr(dst, ':') ? AF_INET6 : AF_INET;
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
+	int lfd = socket(family, SOCK_STREAM, 0), on = 1, left, err;
+
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (family == AF_INET6) {
+		setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+		err = bind(lfd, (struct sockaddr *)&a6, sizeof(a6));
+	} else {
+		err = bind(lfd, (struct sockaddr *)&a4, sizeof(a4));
+	}
+	if (err || listen(lfd, 4096) ||
+	    syns_from(netns, family, src, dst, port, n))
+		return -1;
+	do {
+		usleep(100000);
+		left = requests_on(port);
+	} while (left && running());
+	printf("requests %d\n", left);
+	close(lfd);
+	return left ? -1 : n;
+}
+
 int main(int argc, char **argv)
 {
 	long n = -1;
@@ -219,6 +301,10 @@ int main(int argc, char **argv)
 	} else if (argc == 6 && !strcmp(argv[1], "flood")) {
 		deadline = time(NULL) + atoi(argv[5]);
 		n = churn_flood(argv[2], argv[3], atoi(argv[4]));
+	} else if (argc == 8 && !strcmp(argv[1], "syn")) {
+		deadline = time(NULL) + atoi(argv[6]);
+		n = churn_syn(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]),
+			      argv[7]);
 	} else {
 		fprintf(stderr, "churn: see the comment at the top of churn.c\n");
 		return 2;
