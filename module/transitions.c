@@ -192,25 +192,27 @@ static int tcpstates_tr_req_entry(struct kretprobe_instance *ri,
 	return d->c ? 0 : 1;
 }
 
-static int tcpstates_tr_reqadd_return(struct kretprobe_instance *ri,
-				      struct pt_regs *regs)
+static void tcpstates_tr_req_count(struct kretprobe_instance *ri, int from,
+				   int to)
 {
 	struct tcpstates_tr_req *d = (struct tcpstates_tr_req *)ri->data;
 
+	this_cpu_inc(d->c->pairs[tcpstates_tr_index[from][to]][d->f]);
+}
+
+static int tcpstates_tr_reqadd_return(struct kretprobe_instance *ri,
+				      struct pt_regs *regs)
+{
 	if (tcpstates_reqsk_hashed(regs))
-		this_cpu_inc(d->c->pairs[tcpstates_tr_index[TCP_LISTEN][TCP_SYN_RECV]]
-					[d->f]);
+		tcpstates_tr_req_count(ri, TCP_LISTEN, TCP_SYN_RECV);
 	return 0;
 }
 
 static int tcpstates_tr_reqdrop_return(struct kretprobe_instance *ri,
 				       struct pt_regs *regs)
 {
-	struct tcpstates_tr_req *d = (struct tcpstates_tr_req *)ri->data;
-
 	if (tcpstates_kretprobe_bool(regs))
-		this_cpu_inc(d->c->pairs[tcpstates_tr_index[TCP_SYN_RECV][TCP_CLOSE]]
-					[d->f]);
+		tcpstates_tr_req_count(ri, TCP_SYN_RECV, TCP_CLOSE);
 	return 0;
 }
 
