@@ -222,10 +222,11 @@ static inline bool tcpstates_kretprobe_bool(struct pt_regs *regs)
 
 /*
  * Did inet_csk_reqsk_queue_hash_add() hash the request?  Since the fix for
- * duplicate requests (6.10, and the stable kernels it went to: Debian's
- * 6.1 has it, its 5.10 not) it returns false when an identical request was
- * there first, and its caller frees the new one; before, it returned
- * nothing and always hashed.  The kernel's own prototype says which.
+ * duplicate requests (mainline in 2024, and the stable kernels it went
+ * to: Debian's 6.1 has it, its 5.10 not) it returns false when an
+ * identical request was there first, and its caller frees the new one;
+ * before, it returned nothing and always hashed.  The kernel's own
+ * prototype says which.
  */
 static inline bool tcpstates_reqsk_hashed(struct pt_regs *regs)
 {
