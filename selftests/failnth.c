@@ -41,10 +41,18 @@ static int op_load(const char *ko)
 	return err;
 }
 
+/*
+ * Touched before fail-nth is armed, as stdout's buffer is: a page fault of
+ * ours on a fresh page (the heap stdio would allocate, a stack page) would
+ * take the injected failure instead of OP, as a user fault the kernel
+ * retries ("Huh VM_FAULT_OOM leaked out to the #PF handler").
+ */
+static char buf[4096];
+static char outbuf[1 << 20];
+
 /* The bytes read go to stdout, for the caller to check they are whole. */
 static int op_read(const char *path)
 {
-	char buf[4096];
 	ssize_t n;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int err = 0;
@@ -92,6 +100,9 @@ int main(int argc, char **argv)
 
 	if (argc < 3)
 		return bad_args();
+	memset(buf, 0, sizeof(buf));
+	memset(outbuf, 0, sizeof(outbuf));
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		perror("failnth: /proc/thread-self/fail-nth");
