@@ -275,6 +275,12 @@ static unsigned int tcpstates_tr_needs(const struct tcpstates_transition *t)
 	return TCPSTATES_TR_TP;
 }
 
+/* A kretprobe misses an event with no instance free, or inside a kprobe. */
+static bool tcpstates_tr_rp_missed(const struct kretprobe *rp)
+{
+	return rp->nmissed || rp->kp.nmissed;
+}
+
 /* The hooks registered that have not missed an event since. */
 static unsigned int tcpstates_tr_whole(void)
 {
@@ -284,11 +290,11 @@ static unsigned int tcpstates_tr_whole(void)
 		hooks &= ~TCPSTATES_TR_HANDOVER;
 	if (tcpstates_tr_twkill_kp.nmissed)
 		hooks &= ~TCPSTATES_TR_TWKILL;
-	if (tcpstates_tr_twfin_rp.nmissed || tcpstates_tr_twfin_rp.kp.nmissed)
+	if (tcpstates_tr_rp_missed(&tcpstates_tr_twfin_rp))
 		hooks &= ~TCPSTATES_TR_TWFIN;
-	if (tcpstates_tr_reqadd_rp.nmissed || tcpstates_tr_reqadd_rp.kp.nmissed)
+	if (tcpstates_tr_rp_missed(&tcpstates_tr_reqadd_rp))
 		hooks &= ~TCPSTATES_TR_REQADD;
-	if (tcpstates_tr_reqdrop_rp.nmissed || tcpstates_tr_reqdrop_rp.kp.nmissed)
+	if (tcpstates_tr_rp_missed(&tcpstates_tr_reqdrop_rp))
 		hooks &= ~TCPSTATES_TR_REQDROP;
 	return hooks;
 }
