@@ -70,9 +70,11 @@ apt_install() {
 	need=$(missing "$@")
 	[ -z "$need" ] && return 0
 	echo "deps: installing" $need
+	# Another make target's install may hold dpkg's lock (CI runs
+	# make check-deb beside make check-harness): wait for it.
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
-		--no-install-recommends $need >/dev/null
+		-o DPkg::Lock::Timeout=600 --no-install-recommends $need >/dev/null
 }
 
 mkdir -p "$build"
