@@ -117,17 +117,21 @@ fi
 
 # guest_problems TAPFILE: what the guest's TAP says it did not run, one
 # line each; then "planned P ran R skipped S" as the last line.  Counted
-# from the selftests' own output, not from run-guest.sh's summaries.
+# from the selftests' own output, not from run-guest.sh's summaries.  A
+# guest with fewer CPUs than vm-run.sh gave it (VM_CPUS) is a problem too:
+# every race the tests provoke needs two.
 guest_problems() {
 	awk '
 	{ sub(/\r$/, "") }	# the guest writes through a tty: CRLF
 	/^# guest: tests/ { started = 1; for (i = 4; i <= NF; i++) list[++n] = $i; next }
 	/^# selftest: / { cur = $3; seen[cur] = 1; next }
+	/^# guest: cpus / { cpus = $4 + 0; next }
 	/^# guest: planned / { finished = 1; cur = ""; next }
 	cur != "" && /^1\.\.[0-9]+/ { sub(/^1\.\./, "", $1); plan[cur] = $1 + 0; has[cur] = 1; next }
 	cur != "" && /^(not )?ok [0-9]+/ { ran[cur]++; if (/^ok .*# *SKIP/) skip++ }
 	END {
 		if (!started) print "the guest never started the selftests"
+		else if (cpus < want) print "the guest came up with " cpus + 0 " CPU(s) of " want ": nothing ran on two CPUs at once"
 		else if (!finished) print "the guest did not finish the selftests"
 		for (i = 1; i <= n; i++) {
 			t = list[i]
@@ -139,7 +143,7 @@ guest_problems() {
 		}
 		if (started && n == 0) print "the guest had no selftest to run"
 		printf "planned %d ran %d skipped %d\n", P, R, skip
-	}' "$1"
+	}' want="${VM_CPUS:-2}" "$1"
 }
 
 # vm_status RC: what vm-run.sh's exit status says, if not "the command ran".

@@ -25,6 +25,7 @@
 #   -a ARGS      arguments for insmod tcpstates.ko
 #   -n           do not load tcpstates.ko at boot
 #   -l DIR       keep the guest's kernel log and output in DIR
+# VM_CPUS: the guest's CPUs (default 2), one per socket.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,6 +35,7 @@ mem=1024
 args=
 load=1
 logdir=
+VM_CPUS=${VM_CPUS:-2}
 
 while getopts "t:m:a:nl:" o; do
 	case "$o" in
@@ -113,8 +115,13 @@ esac
 # offers 5-level, and the debug kernel once took a KASAN wild access in
 # an interrupt during early boot (swapper, identify_cpu) at a 5-level
 # direct-map address.
+# sockets=2: the debug and KCSAN kernels have no ACPI and find their CPUs
+# in SeaBIOS's MP table, which lists one CPU per socket: with QEMU's
+# default of cores in one socket they booted with one CPU, and no test in
+# them ran two CPUs against each other.  run-guest.sh says how many came
+# up, and check.sh fails a guest with fewer than VM_CPUS.
 timeout --foreground -k 5 "$timeout" \
-	"$here/qemu.sh" run -M pc -cpu max,la57=off -smp 2 -m "$mem" \
+	"$here/qemu.sh" run -M pc -cpu max,la57=off -smp "$VM_CPUS,sockets=$VM_CPUS" -m "$mem" \
 	-nodefaults -display none -no-reboot \
 	-kernel "$image" -initrd "$work/initrd" \
 	-append "console=ttyS0,115200 $warn panic=-1 oops=panic mitigations=off tcpstates_vm.load=$load" \

@@ -30,6 +30,8 @@ planned=0
 ran=0
 
 echo "# kernel $(uname -r)"
+# check.sh compares it with the CPUs the guest was given.
+echo "# guest: cpus $(nproc)"
 # shellcheck disable=SC2086
 echo "# guest: tests" $TESTS
 for t in $TESTS; do
