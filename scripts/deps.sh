@@ -78,13 +78,20 @@ apt_install() {
 }
 
 mkdir -p "$build"
-# Fresh package lists: kernel ABI names move as Debian updates.
-if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -360 2>/dev/null)" ]; then
+# One of us at a time: CI runs make check-deb beside make check-harness,
+# and each starts here; apt-get update fails outright on another's lock.
+exec 9> "$build/.deps.lock"
+flock 9
+# Fresh package lists: kernel ABI names move as Debian updates.  Our own
+# stamp too: an update that found nothing new leaves the lists' times.
+if [ -z "$(find /var/lib/apt/lists "$build/.apt-updated" -maxdepth 1 \
+	   \( -name '*_Packages*' -o -name .apt-updated \) -mmin -360 2>/dev/null)" ]; then
 	if ! $SUDO apt-get update -q > "$build/apt-update.log" 2>&1 ||
 	   grep -q '^[WE]: Failed to fetch' "$build/apt-update.log"; then
 		echo "deps: cannot reach Debian's archive ($("$here/apt.sh" mirror)): apt-get update failed, see build/apt-update.log" >&2
 		exit 1
 	fi
+	touch "$build/.apt-updated"
 fi
 
 # shellcheck disable=SC2086
