@@ -131,8 +131,8 @@ guest_problems() {
 	cur != "" && /^(not )?ok [0-9]+/ { ran[cur]++; if (/^ok .*# *SKIP/) skip++ }
 	END {
 		if (!started) print "the guest never started the selftests"
-		else if (cpus < want) print "the guest came up with " cpus + 0 " CPU(s) of " want ": nothing ran on two CPUs at once"
 		else if (!finished) print "the guest did not finish the selftests"
+		if (started && cpus < want) print "the guest came up with " cpus + 0 " CPU(s) of " want ": nothing ran on two CPUs at once"
 		for (i = 1; i <= n; i++) {
 			t = list[i]
 			if (!seen[t]) print t ": never started"

@@ -22,16 +22,23 @@ OUT=$(mktemp)
 ERR=$(mktemp)
 defer rm -f "$OUT" "$ERR"
 
-grep -q " $DBG " /proc/mounts || mount -t debugfs debugfs $DBG 2>/dev/null
-if [ ! -e /proc/thread-self/fail-nth ] || [ ! -d $DBG/failslab ] ||
-   [ ! -d $DBG/fail_page_alloc ]; then
-	SKIP_REASON="no fault injection here (CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC, debugfs)"
+# skip_all REASON: every result a SKIP, the first with REASON.
+skip_all() {
+	local c
+
+	SKIP_REASON=$1
 	for c in load read write netns kmemleak; do
 		log_test $ksft_skip "fault injection: $c"
 		SKIP_REASON="no fault injection here"
 	done
 	ksft_exit
 	exit
+}
+
+grep -q " $DBG " /proc/mounts || mount -t debugfs debugfs $DBG 2>/dev/null
+if [ ! -e /proc/thread-self/fail-nth ] || [ ! -d $DBG/failslab ] ||
+   [ ! -d $DBG/fail_page_alloc ]; then
+	skip_all "no fault injection here (CONFIG_FAULT_INJECTION, FAILSLAB, FAIL_PAGE_ALLOC, debugfs)"
 fi
 for f in failslab fail_page_alloc; do
 	echo 0 > $DBG/$f/ignore-gfp-wait
@@ -53,12 +60,7 @@ echo 1 > $DBG/fail_page_alloc/min-order
 KEND=$(awk '$3 == "_end" { print $1; exit }' /proc/kallsyms)
 if [ ! -e $DBG/failslab/require-start ] || [ -z "$KEND" ] ||
    [ "$((16#${KEND:0:8}))" -eq 0 ]; then
-	SKIP_REASON="no stack filter for fault injection (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER) or no kernel addresses in /proc/kallsyms"
-	for c in load read write netns kmemleak; do
-		log_test $ksft_skip "fault injection: $c"
-	done
-	ksft_exit
-	exit
+	skip_all "no stack filter for fault injection (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER) or no kernel addresses in /proc/kallsyms"
 fi
 for f in failslab fail_page_alloc; do
 	echo "0x$KEND" > $DBG/$f/require-start
