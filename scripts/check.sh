@@ -218,7 +218,7 @@ lane() {
 	cp "$root"/selftests/{stress.sh,compare_ss.sh,modprobe.sh,hardening.sh,listeners.sh,modsig.sh,fuzz.sh} "$pl/"
 	cp "$root/scripts/install.sh" "$(command -v kmod)" "$pl/"
 	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once,churn,readers,failnth,fuzz} "$pl/"
-	cp "$root/userspace/tcpstates" "$root/userspace/tests/vm_reader.sh" \
+	cp "$root/userspace/tcpstates" "$root"/userspace/tests/{vm_reader.sh,verified.sh} \
 	   "$root/userspace/tests/sockhelper" "$pl/"
 	[ -z "${CHECK_PAYLOAD_EXTRA:-}" ] || cp -a "$CHECK_PAYLOAD_EXTRA/." "$pl/"
 	# modsig.sh's signed copies: the debug kernel is built to check

@@ -28,6 +28,7 @@
 #include <unistd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <linux/bpf.h>
 
 #include "source.h"
@@ -42,13 +43,28 @@ enum {
 	TS_NO_BTF,
 	TS_NO_PERM,
 	TS_NO_PROG,
+	TS_TOO_COMPLEX,
 };
 
 static const char * const ts_reasons[] = {
 	"the kernel has no BTF (/sys/kernel/btf/vmlinux)",
 	"not permitted: needs root (CAP_BPF, CAP_PERFMON), and no lockdown confidentiality",
 	"the kernel refused the program: needs bpf_loop (5.17) and a task iterator filtered to one thread (6.1)",
+	"the kernel's verifier gave up on the program (too complex for it: a million instructions explored); please report this kernel's release",
 };
+
+/*
+ * E2BIG is two answers: a kernel older than the loader's bpf_attr (5.10
+ * does not know fd_array), or, from 6.1 on, a verifier that gave up.
+ */
+static bool ts_verifier_gave_up(void)
+{
+	struct utsname u;
+	unsigned int major, minor;
+
+	return !uname(&u) && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+	       (major > 6 || (major == 6 && minor >= 1));
+}
 
 /*
  * Why the kernel refused: one line, for --source bpf, auto and pin;
@@ -63,8 +79,11 @@ const char *ts_bpf_reason(int ret, const char *refused)
 	switch (-ret) {
 	case EPERM:
 		return ts_reasons[TS_NO_PERM];
+	case E2BIG:
+		if (ts_verifier_gave_up())
+			return ts_reasons[TS_TOO_COMPLEX];
+		return refused ?: ts_reasons[TS_NO_PROG];
 	case EACCES:	/* the verifier's no */
-	case E2BIG:	/* bpf_attr fields it does not know (5.10: fd_array) */
 	case EINVAL:
 	case TS_ENOTSUPP:
 	case EOPNOTSUPP:

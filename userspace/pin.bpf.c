@@ -424,6 +424,7 @@ struct ts_pin_ports {
 	__u32 pad;
 	__u64 bcookie[TS_ALL_BATCH];
 	__u64 bnet[TS_ALL_BATCH];
+	__u64 table;		/* the reader's netns: ts_ports_walk() */
 	struct ts_list list;
 	struct ts_port_row rows[TS_PORT_ROWS];
 };
@@ -976,6 +977,55 @@ static __noinline void ports_start(struct ts_pin_ports *pp,
 }
 
 /*
+ * One call's share of the walk by group: @limit buckets of a table, the
+ * next private table's, or the netns list (tcpstates_all); returns the
+ * buckets walked.  A global function, verified once on its own and not
+ * again in every state of the callbacks that call it: inlined, it took
+ * the verifier past its million instructions for tcpstates_all on
+ * 6.18.44.  Its arguments are numbers and memory, as a global function's
+ * must be: the reader's netns comes in @pp, and the walk reads it with
+ * probe reads.
+ */
+__noinline __u32 ts_ports_walk(struct ts_pin_ports *pp, __u32 limit,
+			       __u32 *found, __u32 all)
+{
+	struct ts_pin_walk *p;
+	struct net *table;
+	__u32 walked = 0;
+
+	if (!pp || !found)
+		return 0;
+	p = &pp->p;
+	table = (struct net *)pp->table;
+	if (all && pp->phase == TS_ALL_PRIVATE) {
+		table = private_next(pp, found, &walked);
+		if (!table)
+			return walked;
+	}
+	if (pp->phase == TS_PORTS_WALK || (all && pp->phase == TS_ALL_PRIVATE)) {
+		walked += advance(p, table, limit, true) + 1;
+		if (p->failed) {
+			pp->phase = TS_PORTS_DONE;
+		} else if (p->table != TS_PIN_DONE) {
+			return walked;
+		} else if (pp->phase == TS_PORTS_WALK) {
+			pp->phase = all ? TS_ALL_PRIVATE : TS_PORTS_PRINT;
+		} else {
+			pp->private_on = 0;
+			pp->bi++;
+		}
+		return walked;
+	}
+	if (all && pp->phase == TS_ALL_LIST) {
+		list_start(pp);
+		bpf_loop(TS_ALL_NETS, fill_row, &pp, 0);
+		pp->phase = TS_PORTS_PRINT;
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * One call's share: walk @limit buckets of a table, or print a batch of
  * rows once the pass is walked; returns what print_rows() did, and the
  * buckets walked into *@walked.
@@ -986,40 +1036,14 @@ static __always_inline int ports_step(struct seq_file *seq,
 				      __u32 *walked, __u32 *found,
 				      const bool all)
 {
-	struct ts_pin_walk *p = &pp->p;
-	struct net *table = net;
 	int done;
 
+	if (pp->phase != TS_PORTS_PRINT) {
+		pp->table = (__u64)net;
+		*walked = ts_ports_walk(pp, limit, found, all);
+		return 0;
+	}
 	*walked = 0;
-	if (all && pp->phase == TS_ALL_PRIVATE) {
-		table = private_next(pp, found, walked);
-		if (!table)
-			return 0;
-	}
-	/* One call of advance() for both: its callbacks are checked once. */
-	if (pp->phase == TS_PORTS_WALK || (all && pp->phase == TS_ALL_PRIVATE)) {
-		*walked += advance(p, table, limit, true) + 1;
-		if (p->failed) {
-			pp->phase = TS_PORTS_DONE;
-		} else if (p->table != TS_PIN_DONE) {
-			return 0;
-		} else if (pp->phase == TS_PORTS_WALK) {
-			pp->phase = all ? TS_ALL_PRIVATE : TS_PORTS_PRINT;
-		} else {
-			pp->private_on = 0;
-			pp->bi++;
-		}
-		return 0;
-	}
-	if (all && pp->phase == TS_ALL_LIST) {
-		list_start(pp);
-		bpf_loop(TS_ALL_NETS, fill_row, &pp, 0);
-		pp->phase = TS_PORTS_PRINT;
-		*walked = 1;
-		return 0;
-	}
-	if (pp->phase != TS_PORTS_PRINT)
-		return 0;
 	done = print_rows(seq, pp, net, all);
 	if (done > 0)
 		next_pass(pp);

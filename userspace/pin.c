@@ -332,6 +332,31 @@ static int pin_file(const char *gen, const char *name, int prog,
 }
 
 /*
+ * TCPSTATES_BPF_DEBUG=1: the instructions the verifier explored for each
+ * program (5.16), against its limit of a million: the tests keep the
+ * programs well inside it on every kernel.
+ */
+static void report_verified(const int fds[TS_PIN_NR_FILES])
+{
+	struct bpf_prog_info info;
+	union bpf_attr attr;
+	unsigned int i;
+
+	if (!getenv("TCPSTATES_BPF_DEBUG"))
+		return;
+	for (i = 0; i < TS_PIN_NR_FILES; i++) {
+		memset(&info, 0, sizeof(info));
+		memset(&attr, 0, sizeof(attr));
+		attr.info.bpf_fd = fds[i];
+		attr.info.info_len = sizeof(info);
+		attr.info.info = (__u64)(unsigned long)&info;
+		if (!skel_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)))
+			fprintf(stderr, "tcpstates: pin: %s: %u instructions verified\n",
+				ts_pin_files[i], info.verified_insns);
+	}
+}
+
+/*
  * DIR/VERSION-PID/ with each of ts_pin_files[], mode @mode; tcpstates_all
  * 0400 whatever the mode, as the module's: it shows every container.
  */
@@ -346,6 +371,7 @@ static int pin_files(const char *gen, unsigned int mode)
 		ts_err("pin: load: %s", ts_bpf_reason(ret, TS_PIN_REFUSED));
 		goto out;
 	}
+	report_verified(fds);
 	for (i = 0; i < TS_PIN_NR_FILES && !ret; i++)
 		ret = pin_file(gen, ts_pin_files[i], fds[i],
 			       i == TS_PIN_ALL ? 0400 : mode);

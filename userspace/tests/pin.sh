@@ -15,6 +15,9 @@
 # grammars stands in for the pins for --ports, --all-netns, another reader
 # version (named, read) and another format (refused).
 
+# shellcheck source=verified.sh
+. tests/verified.sh
+
 PNS=tcpstates-t$$-pin
 PDIR=$(mktemp -d /tmp/tcpstates-pin.XXXXXX)
 chmod 0755 "$PDIR"
@@ -287,12 +290,14 @@ if ! is_root; then
 	skip "pinned file tests" "not root: pinning needs CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN"
 elif [ ! -e /sys/kernel/btf/vmlinux ]; then
 	skip "pinned file tests" "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
-elif ! "$BIN" pin --mode 0444 "$PINS" 2>"$T/pin.err"; then
+elif ! TCPSTATES_BPF_DEBUG=1 "$BIN" pin --mode 0444 "$PINS" 2>"$T/pin.err"; then
 	nok "tcpstates pin on this kernel (root, BTF)" "$(cat "$T/pin.err")"
 elif ! ip netns add "$PNS"; then
 	nok "pinned file tests need ip netns"
 else
 	ok "tcpstates pin on this kernel (root, BTF), mounting bpffs on DIR"
+	check "each pinned program verified in under half the verifier's limit" \
+		verified_headroom "$T/pin.err"
 	check "the pin is mode 0444 (--mode 0444), its directory traversable" \
 		bash -c "[ \"\$(stat -L -c %a '$PINS/tcpstates')\" = 444 ] &&
 			 [ \"\$(( 0\$(stat -c %a '$PINS') & 011 ))\" = 9 ]"

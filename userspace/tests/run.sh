@@ -960,7 +960,7 @@ assert states("syn-rcv") == {"SYN_RECV"}' "$T"
 	check "-s set names in any case, mixed with states" json "$T/out" \
 		'len(d["states"]) == 10 and "SYN_SENT" not in d["states"]'
 
-	unshare -n sleep 30 &
+	unshare -n sleep 600 &
 	nspid=$!
 	sleep 0.2
 	run 0 "$BIN" --netns "/proc/$nspid/ns/net" --source netlink -j

@@ -57,6 +57,8 @@ check() { # DESC CMD...
 }
 # rc_grep RC WANT PATTERN FILE: exit status RC was WANT and FILE matches
 rc_grep() { [ "$1" = "$2" ] && grep -q "$3" "$4"; }
+# shellcheck source=verified.sh
+. "$(dirname "$0")/verified.sh"
 
 in_ns() { ip netns exec "$NS" "$@"; }
 
@@ -168,6 +170,7 @@ pin_sched() {
 			cmp -s "$F.big.c" "$F.big1.c" ;;
 	esac
 }
+
 # pin_readers PINS: the pinned file as its readers meet it: 16 at once,
 # uid 65534, another netns, and a pin made again while a reader loops.
 # $F.modfile holds the module's file for the test netns, scan lines cut.
@@ -696,8 +699,11 @@ else
 	# pin reads the preemption model from debugfs, as pin_sched does:
 	# mounted first (systemd mounts it on a host), both see the same.
 	preempt_mode >/dev/null
-	if "$TCPSTATES" pin --mode 0444 "$pins" 2>"$F.pinerr"; then
+	if TCPSTATES_BPF_DEBUG=1 "$TCPSTATES" pin --mode 0444 "$pins" \
+		2>"$F.pinerr"; then
 		ok "tcpstates pin ($(uname -r))"
+		check "each pinned program verified in under half the verifier's limit" \
+			verified_headroom "$F.pinerr"
 		in_ns cat /proc/tcpstates | grep -v '^scan_' >"$F.modfile"
 		in_ns cat "$pins/tcpstates" | grep -v '^scan_' >"$F.pinfile"
 		if [ -s "$F.pinfile" ] &&
