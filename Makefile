@@ -57,10 +57,11 @@ check-debug: deps
 check-kcsan: deps
 	KERNELS=kcsan scripts/check.sh
 
-# Every allocation of the /proc reads, a sysfs write and a netns failed in
-# turn (fail-nth), in the debug kernel: minutes, so not in make check.
+# Every allocation of the /proc reads, a sysfs write, a netns and the
+# module's load failed in turn (fail-nth), in the debug kernel; make
+# check's debug lane runs all but the load's sweep, which takes minutes.
 check-faultinject: deps
-	KERNELS=debug GUEST_TESTS=faultinject.sh scripts/check.sh
+	KERNELS=debug GUEST_TESTS="faultinject.sh faultinject_load.sh" scripts/check.sh
 
 # The fuzzer alone in the debug kernel: make fuzz DURATION=600, and
 # FUZZ_SEED=N to replay the run that printed "# seed N".  Of these the

@@ -172,7 +172,10 @@ fi
 # against the module's files and its BPF programs, which KASAN does not
 # instrument; 6 minutes there), plus the fuzzer's minute (fuzz.sh) and,
 # last, modsig.sh, which turns signature checks on for good; the KCSAN
-# kernel (make check-kcsan) the same but modsig.sh.  Bookworm's 6.12 is
+# kernel (make check-kcsan) the same but modsig.sh.  The debug lane's
+# faultinject.sh fails each allocation of the files' reads, a write and a
+# netns in turn (about a minute); the load's sweep (faultinject_load.sh)
+# takes minutes and is make check-faultinject's.  Bookworm's 6.12 is
 # trixie's kernel series built with gcc-12: it proves that toolchain's
 # module loads, counts, hooks and unloads, and leaves the long selftests
 # to the trixie lane.
@@ -184,7 +187,7 @@ lane_tests() {
 	case $1 in
 	debug)	echo "tcpstates_test tunables.sh allns.sh ages.sh transitions.sh" \
 		     "listeners.sh hardening.sh modprobe.sh rmmod.sh stress.sh" \
-		     "fuzz.sh modsig.sh" ;;
+		     "fuzz.sh faultinject.sh modsig.sh" ;;
 	kcsan)	echo "tcpstates_test tunables.sh allns.sh ages.sh transitions.sh" \
 		     "listeners.sh hardening.sh modprobe.sh rmmod.sh stress.sh" \
 		     "fuzz.sh" ;;
@@ -214,7 +217,7 @@ lane() {
 	rm -rf "$pl"
 	mkdir -p "$pl"
 	cp "$out/tcpstates.ko" "$pl/"
-	cp "$root"/selftests/{run-guest.sh,lib.sh,rmmod.sh,tunables.sh,allns.sh,ages.sh,transitions.sh,faultinject.sh} "$pl/"
+	cp "$root"/selftests/{run-guest.sh,lib.sh,rmmod.sh,tunables.sh,allns.sh,ages.sh,transitions.sh,faultinject.sh,faultinject_load.sh} "$pl/"
 	cp "$root"/selftests/{stress.sh,compare_ss.sh,modprobe.sh,hardening.sh,listeners.sh,modsig.sh,fuzz.sh} "$pl/"
 	cp "$root/scripts/install.sh" "$(command -v kmod)" "$pl/"
 	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once,churn,readers,failnth,fuzz} "$pl/"
