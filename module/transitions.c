@@ -387,47 +387,48 @@ static struct pernet_operations tcpstates_tr_net_ops = {
 };
 
 /*
+ * @kp (or @rp, whose kprobe it is) placed on the first of @syms that the
+ * kernel has and lets be probed; a failed try leaves @kp as it found it.
+ */
+static bool tcpstates_tr_place(struct kprobe *kp, struct kretprobe *rp,
+			       const char * const *syms)
+{
+	for (; *syms; syms++) {
+		kp->symbol_name = *syms;
+		if (!(rp ? register_kretprobe(rp) : register_kprobe(kp)))
+			return true;
+		kp->addr = NULL;
+		kp->flags = 0;
+	}
+	return false;
+}
+
+/*
  * Requests come and go in softirq, on every CPU at once in a SYN flood:
  * an instance short is an event missed, and the pairs read "-" after.
  */
 static void tcpstates_tr_reqs_on(void)
 {
-	const char * const *sym;
-
 	tcpstates_tr_reqadd_rp.maxactive = 4 * num_possible_cpus();
 	if (!register_kretprobe(&tcpstates_tr_reqadd_rp))
 		tcpstates_tr_hooks |= TCPSTATES_TR_REQADD;
 	tcpstates_tr_reqdrop_rp.maxactive = 4 * num_possible_cpus();
-	for (sym = tcpstates_reqdrop_syms; *sym; sym++) {
-		tcpstates_tr_reqdrop_rp.kp.symbol_name = *sym;
-		if (!register_kretprobe(&tcpstates_tr_reqdrop_rp)) {
-			tcpstates_tr_hooks |= TCPSTATES_TR_REQDROP;
-			break;
-		}
-		tcpstates_tr_reqdrop_rp.kp.addr = NULL;
-		tcpstates_tr_reqdrop_rp.kp.flags = 0;
-	}
+	if (tcpstates_tr_place(&tcpstates_tr_reqdrop_rp.kp,
+			       &tcpstates_tr_reqdrop_rp, tcpstates_reqdrop_syms))
+		tcpstates_tr_hooks |= TCPSTATES_TR_REQDROP;
 }
 
 /* A hook that cannot be placed is not an error: its pairs read "-". */
 static void tcpstates_tr_hooks_on(void)
 {
-	const char * const *sym;
-
 	for_each_kernel_tracepoint(tcpstates_tr_find_tp, NULL);
 	if (tcpstates_tr_tp &&
 	    !tracepoint_probe_register(tcpstates_tr_tp,
 				       tcpstates_tr_set_state, NULL))
 		tcpstates_tr_hooks |= TCPSTATES_TR_TP;
-	for (sym = tcpstates_hashdance_syms; *sym; sym++) {
-		tcpstates_tr_handover_kp.symbol_name = *sym;
-		if (!register_kprobe(&tcpstates_tr_handover_kp)) {
-			tcpstates_tr_hooks |= TCPSTATES_TR_HANDOVER;
-			break;
-		}
-		tcpstates_tr_handover_kp.addr = NULL;
-		tcpstates_tr_handover_kp.flags = 0;
-	}
+	if (tcpstates_tr_place(&tcpstates_tr_handover_kp, NULL,
+			       tcpstates_hashdance_syms))
+		tcpstates_tr_hooks |= TCPSTATES_TR_HANDOVER;
 	/* One instance a CPU would do: the caller runs in softirq. */
 	tcpstates_tr_twfin_rp.maxactive = 2 * num_possible_cpus();
 	if (!register_kretprobe(&tcpstates_tr_twfin_rp))
