@@ -68,6 +68,12 @@ static u64 tcpstates_full_ms(const struct sock *sk)
 	return div_u64((u64)(u32)(tcp_jiffies32 - last) * MSEC_PER_SEC, HZ);
 }
 
+/* A CLOSE_WAIT socket's age in whole seconds, by the rule above. */
+u32 tcpstates_close_wait_age(const struct sock *sk)
+{
+	return (u32)div_u64(tcpstates_full_ms(sk), MSEC_PER_SEC);
+}
+
 /*
  * Which kind of socket @sk is follows from its state field, which a
  * recycled socket cannot change: SLAB_TYPESAFE_BY_RCU reuses it as a

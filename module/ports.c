@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /proc/tcpstates_ports: the opener's netns by service port.  "in PORT"
- * gathers the sockets whose local port has a listener (the listeners,
- * their request socks and accepted connections); "out PORT" the rest, by
- * remote port, so leaked connections to a server show as "out 3306".
+ * /proc/tcpstates_ports: the opener's netns by service port, and
+ * /proc/tcpstates_close_wait: its rows that hold CLOSE_WAIT sockets.
+ * "in PORT" gathers the sockets whose local port has a listener (the
+ * listeners, their request socks and accepted connections); "out PORT"
+ * the rest, by remote port, so leaked connections to a server show as
+ * "out 3306".
  *
  * Anyone may open this file, as often as they like.  The walk's scratch
  * (which ports listen, and where each group's row is) is allocated once
@@ -39,6 +41,14 @@ static u32 *tcpstates_index;			/* under tcpstates_ports_lock */
 /* Room the last walk needed: a netns read again usually needs the same. */
 static unsigned int tcpstates_ports_hint = TCPSTATES_PORTS_GUESS;
 
+static void tcpstates_show_group(struct seq_file *seq, u32 group)
+{
+	if (group < TCPSTATES_NR_PORTS)
+		seq_printf(seq, "in %u", group);
+	else
+		seq_printf(seq, "out %u", group - TCPSTATES_NR_PORTS);
+}
+
 static void tcpstates_ports_show(struct seq_file *seq,
 				 const struct tcpstates_snap *s,
 				 unsigned int line)
@@ -54,13 +64,48 @@ static void tcpstates_ports_show(struct seq_file *seq,
 		seq_putc(seq, '\n');
 	} else {
 		r = (const struct tcpstates_port_row *)s->rows + line - 3;
-		if (r->group < TCPSTATES_NR_PORTS)
-			seq_printf(seq, "in %u", r->group);
-		else
-			seq_printf(seq, "out %u", r->group - TCPSTATES_NR_PORTS);
+		tcpstates_show_group(seq, r->group);
 		tcpstates_show_cells(seq, r->cells);
 		seq_putc(seq, '\n');
 	}
+}
+
+/*
+ * /proc/tcpstates_close_wait: the rows of _ports that hold CLOSE_WAIT
+ * sockets, with how many and how old the oldest is: a leak is a row
+ * whose oldest keeps growing.
+ */
+static void tcpstates_close_wait_show(struct seq_file *seq,
+				      const struct tcpstates_snap *s,
+				      unsigned int line)
+{
+	const struct tcpstates_port_row *r;
+
+	if (line == 0) {
+		seq_printf(seq, "tcpstates_close_wait %d\n",
+			   TCPSTATES_FORMAT_VERSION);
+	} else if (line == 1) {
+		seq_printf(seq, "netns %u\n", s->netns);
+	} else if (line == 2) {
+		seq_puts(seq, "direction port sockets oldest_seconds\n");
+	} else {
+		r = (const struct tcpstates_port_row *)s->rows + line - 3;
+		tcpstates_show_group(seq, r->group);
+		seq_printf(seq, " %u %u\n", r->cells[TCP_CLOSE_WAIT],
+			   r->close_wait_age);
+	}
+}
+
+/* Keep the rows with CLOSE_WAIT sockets, in their order. */
+static void tcpstates_close_wait_rows(struct tcpstates_snap *s)
+{
+	struct tcpstates_port_row *rows = s->rows;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < s->nr_rows; i++)
+		if (rows[i].cells[TCP_CLOSE_WAIT])
+			rows[n++] = rows[i];
+	s->nr_rows = n;
 }
 
 static int tcpstates_row_cmp(const void *a, const void *b)
@@ -186,7 +231,8 @@ static int tcpstates_ports_build(struct net *net, struct tcpstates_snap *s)
 	return 0;
 }
 
-int tcpstates_ports_open(struct inode *inode, struct file *file)
+/* A snapshot of the opener's netns by port: every row, or @close_wait's. */
+static int tcpstates_ports_snap_open(struct file *file, bool close_wait)
 {
 	struct net *net = get_net(current->nsproxy->net_ns);
 	struct tcpstates_snap *s;
@@ -197,13 +243,15 @@ int tcpstates_ports_open(struct inode *inode, struct file *file)
 		err = PTR_ERR(s);
 		goto err_net;
 	}
-	s->show = tcpstates_ports_show;
+	s->show = close_wait ? tcpstates_close_wait_show : tcpstates_ports_show;
 	s->nr_head = 3;
 	s->netns = net->ns.inum;
 	err = tcpstates_ports_build(net, s);
 	if (err)
 		goto err_snap;
 	put_net(net);
+	if (close_wait)
+		tcpstates_close_wait_rows(s);
 	return tcpstates_snap_open(file, s);
 
 err_snap:
@@ -211,6 +259,16 @@ err_snap:
 err_net:
 	put_net(net);
 	return err;
+}
+
+int tcpstates_ports_open(struct inode *inode, struct file *file)
+{
+	return tcpstates_ports_snap_open(file, false);
+}
+
+int tcpstates_close_wait_open(struct inode *inode, struct file *file)
+{
+	return tcpstates_ports_snap_open(file, true);
 }
 
 int tcpstates_ports_init(void)

@@ -118,6 +118,13 @@ static const struct proc_ops tcpstates_ports_ops = {
 	.proc_release	= tcpstates_snap_release,
 };
 
+static const struct proc_ops tcpstates_close_wait_ops = {
+	.proc_open	= tcpstates_close_wait_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= tcpstates_snap_release,
+};
+
 static const struct proc_ops tcpstates_all_ops = {
 	.proc_open	= tcpstates_all_open,
 	.proc_read	= seq_read,
@@ -127,6 +134,7 @@ static const struct proc_ops tcpstates_all_ops = {
 
 static struct proc_dir_entry *tcpstates_proc_entry;
 static struct proc_dir_entry *tcpstates_ports_entry;
+static struct proc_dir_entry *tcpstates_close_wait_entry;
 static struct proc_dir_entry *tcpstates_all_entry;
 
 int tcpstates_proc_init(void)
@@ -139,12 +147,18 @@ int tcpstates_proc_init(void)
 					    &tcpstates_ports_ops);
 	if (!tcpstates_ports_entry)
 		goto err_proc;
+	tcpstates_close_wait_entry = proc_create("tcpstates_close_wait", 0444,
+						 NULL, &tcpstates_close_wait_ops);
+	if (!tcpstates_close_wait_entry)
+		goto err_ports;
 	tcpstates_all_entry = proc_create("tcpstates_all", 0400, NULL,
 					  &tcpstates_all_ops);
 	if (!tcpstates_all_entry)
-		goto err_ports;
+		goto err_close_wait;
 	return 0;
 
+err_close_wait:
+	proc_remove(tcpstates_close_wait_entry);
 err_ports:
 	proc_remove(tcpstates_ports_entry);
 err_proc:
@@ -159,6 +173,7 @@ err_proc:
 void tcpstates_proc_exit(void)
 {
 	proc_remove(tcpstates_all_entry);
+	proc_remove(tcpstates_close_wait_entry);
 	proc_remove(tcpstates_ports_entry);
 	proc_remove(tcpstates_proc_entry);
 }

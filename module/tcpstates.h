@@ -30,6 +30,8 @@ void tcpstates_walk(struct net *net, struct tcpstates_counts *counts);
 struct tcpstates_port_row {
 	u32 group;
 	u32 cells[TCPSTATES_NR_STATES];
+	/* The oldest CLOSE_WAIT socket's age, in seconds (ages.c's rule). */
+	u32 close_wait_age;
 };
 
 /*
@@ -98,6 +100,8 @@ void tcpstates_ages_exit(void);
 int tcpstates_ports_init(void);
 void tcpstates_ports_exit(void);
 int tcpstates_ports_open(struct inode *inode, struct file *file);
+int tcpstates_close_wait_open(struct inode *inode, struct file *file);
+u32 tcpstates_close_wait_age(const struct sock *sk);
 int tcpstates_all_open(struct inode *inode, struct file *file);
 int tcpstates_snap_release(struct inode *inode, struct file *file);
 void tcpstates_show_header(struct seq_file *seq, const char *first);

@@ -55,6 +55,7 @@ struct tcpstates_bucket {
 
 struct tcpstates_keys {
 	u32 key[TCPSTATES_CHAIN_KEYS];
+	u32 age[TCPSTATES_CHAIN_KEYS];	/* the ports walk's CLOSE_WAIT ages */
 	unsigned int n;
 	bool committed;
 };
@@ -312,7 +313,7 @@ static u32 tcpstates_ages_group(const struct tcpstates_table *t,
 }
 
 /* One socket into the ports rows; a group without room is only noted. */
-static void tcpstates_port_count(struct tcpstates_ports *p, u32 key)
+static void tcpstates_port_count(struct tcpstates_ports *p, u32 key, u32 age)
 {
 	u32 group = key / TCPSTATES_NR_STATES;
 	u32 *idx = &p->index[group];
@@ -331,7 +332,9 @@ static void tcpstates_port_count(struct tcpstates_ports *p, u32 key)
 		row->group = group;
 		*idx = p->nr;
 	}
-	p->rows[*idx - 1].cells[key % TCPSTATES_NR_STATES]++;
+	row = &p->rows[*idx - 1];
+	row->cells[key % TCPSTATES_NR_STATES]++;
+	row->close_wait_age = max(row->close_wait_age, age);
 }
 
 static void tcpstates_commit(const struct tcpstates_table *t,
@@ -345,7 +348,8 @@ static void tcpstates_commit(const struct tcpstates_table *t,
 		else if (t->ages)
 			(&t->ages->cells[0][0])[keys->key[i]]++;
 		else
-			tcpstates_port_count(t->ports, keys->key[i]);
+			tcpstates_port_count(t->ports, keys->key[i],
+					     keys->age[i]);
 	}
 	keys->n = 0;
 	keys->committed = true;
@@ -378,6 +382,8 @@ static bool tcpstates_walk_chain_keyed(const struct tcpstates_table *t,
 			continue;
 		if (keys->n == TCPSTATES_CHAIN_KEYS)
 			tcpstates_commit(t, keys);
+		keys->age[keys->n] = t->ports && state == TCP_CLOSE_WAIT ?
+				     tcpstates_close_wait_age(sk) : 0;
 		keys->key[keys->n++] = group * TCPSTATES_NR_STATES + state;
 	}
 	return get_nulls_value(node) == tcpstates_nulls(t, slot);

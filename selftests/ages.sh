@@ -145,6 +145,44 @@ agree_with_ss() {
 	return $ret
 }
 
+# close_wait_vs_ss NS INO: /proc/tcpstates_close_wait in NS (netns INO)
+# against ss: its grammar, and a row a port with the count of ss's
+# CLOSE_WAIT sockets and the oldest's age as ss's largest lastrcv, to a
+# second either way (the two read moments apart).  Every CLOSE_WAIT socket
+# here is a leaking client, so its row is "out" the server's port.
+close_wait_vs_ss() {
+	local ns=$1 ino=$2 mod ss
+
+	mod=$(ip netns exec "$ns" cat /proc/tcpstates_close_wait) || return 1
+	ss=$(ip netns exec "$ns" ss -tinoOH state close-wait | awk '{
+		port = $4; sub(/.*:/, "", port)
+		n[port]++
+		ms = 0
+		if (match($0, /lastrcv:[0-9]+/))
+			ms = substr($0, RSTART + 8, RLENGTH - 8) + 0
+		if (ms > old[port]) old[port] = ms
+	} END { for (p in n) print "out", p, n[p], int(old[p] / 1000) }' | sort)
+	echo "$mod" | sed 's/^/# /'
+	echo "$mod" | awk -v ino="$ino" -v ss="$ss" '
+		NR == 1 { ok = $0 == "tcpstates_close_wait 1" }
+		NR == 2 { ok = ok && $0 == "netns " ino }
+		NR == 3 { ok = ok && $0 == "direction port sockets oldest_seconds" }
+		NR > 3 { rows[$1 " " $2] = $3 " " $4; nr++ }
+		END {
+			n = split(ss, want, "\n")
+			if (ss == "") n = 0
+			if (nr != n) ok = 0
+			for (i = 1; i <= n; i++) {
+				split(want[i], w, " ")
+				split(rows[w[1] " " w[2]], got, " ")
+				d = got[2] - w[4]
+				if (got[1] != w[3] || d < -1 || d > 1) ok = 0
+			}
+			if (!ok) print "# ss says: " ss
+			exit !ok
+		}'
+}
+
 setup_ns A B || exit 1
 ino=$(ip netns exec "$A" readlink /proc/self/ns/net | tr -cd 0-9)
 check_grammar "$A" "$ino"
@@ -213,6 +251,16 @@ log_test $? "each row sums to /proc/tcpstates's count (v4 + v6), phase two"
 
 agree_with_ss "$A"
 log_test $? "ESTABLISHED, CLOSE_WAIT, TIME_WAIT columns agree with ss -tio (lastrcv, timewait timer)"
+
+ret=0
+close_wait_vs_ss "$A" "$ino" || ret=1
+old=$(ip netns exec "$A" awk 'NR == 4 { print $4 }' /proc/tcpstates_close_wait)
+[ "${old:-0}" -ge 11 ] || { echo "# the oldest CLOSE_WAIT is ${old:-none} s old, made over 11 s ago"; ret=1; }
+log_test $ret "tcpstates_close_wait: the leaking clients' row, their count and the oldest's age as ss -tio's lastrcv"
+
+inob=$(ip netns exec "$B" readlink /proc/self/ns/net | tr -cd 0-9)
+close_wait_vs_ss "$B" "$inob"
+log_test $? "tcpstates_close_wait: another netns has no rows"
 
 ret=0
 for s in ESTABLISHED SYN_SENT SYN_RECV FIN_WAIT1 FIN_WAIT2 TIME_WAIT CLOSE CLOSE_WAIT LAST_ACK CLOSING; do

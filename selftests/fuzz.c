@@ -87,7 +87,7 @@
 #define NR_SHOWN	(TCPSTATES_NR_STATES - TCP_ESTABLISHED)
 #define COL_CLOSE	(TCP_CLOSE - TCP_ESTABLISHED)
 
-enum kind { K_STATES, K_ALL, K_PORTS, K_AGES, K_TRANS, K_SYSFS };
+enum kind { K_STATES, K_ALL, K_PORTS, K_CW, K_AGES, K_TRANS, K_SYSFS };
 
 struct mfile {
 	const char *name;
@@ -99,6 +99,7 @@ static const struct mfile files[] = {
 	{ "/proc/tcpstates",			K_STATES,	-1 },
 	{ "/proc/tcpstates_all",		K_ALL,		-1 },
 	{ "/proc/tcpstates_ports",		K_PORTS,	-1 },
+	{ "/proc/tcpstates_close_wait",		K_CW,		-1 },
 	{ "/proc/tcpstates_ages",		K_AGES,		-1 },
 	{ "/proc/tcpstates_transitions",	K_TRANS,	-1 },
 	{ "/sys/kernel/tcpstates/max_tw_buckets",	K_SYSFS, INT_MAX },
@@ -111,7 +112,7 @@ static const struct mfile files[] = {
 };
 
 #define NR_FILES	((int)ARRAY_SIZE(files))
-#define NR_PROC		5	/* the first five are /proc files */
+#define NR_PROC		6	/* the first six are /proc files */
 #define NR_WRITABLE	2	/* files[NR_PROC] and the next */
 
 /* Who a worker is, for the errors the module must give it. */
@@ -568,6 +569,31 @@ static int line_ports(struct ctx *c)
 	return sum ? 0 : bad(c, "a row with no socket");
 }
 
+/* _ports's rows that hold CLOSE_WAIT sockets: the count, the oldest's age. */
+static int line_close_wait(struct ctx *c)
+{
+	unsigned long long port, n;
+	bool out;
+
+	if (c->line == 0)
+		return version(c);
+	if (c->line == 1)
+		return netns_line(c);
+	if (c->line == 2)
+		return exact(c, "direction port sockets oldest_seconds");
+	if (nfields(c, 4))
+		return -1;
+	out = !strcmp(c->tok[0], "out");
+	if ((!out && word(c, 0, "in")) || num(c, 1, 65535, &port) ||
+	    num(c, 2, UINT32_MAX, &n) || num(c, 3, UINT32_MAX, NULL))
+		return -1;
+	port += out ? 65536 : 0;
+	if (c->rows++ && port <= c->last)
+		return bad(c, "rows out of order");
+	c->last = port;
+	return n ? 0 : bad(c, "a row with no CLOSE_WAIT socket");
+}
+
 /* One row per netns, by ascending inode. */
 static int line_all(struct ctx *c)
 {
@@ -609,6 +635,8 @@ static int check_line(struct ctx *c)
 		return line_all(c);
 	case K_PORTS:
 		return line_ports(c);
+	case K_CW:
+		return line_close_wait(c);
 	case K_AGES:
 		return line_ages(c);
 	case K_TRANS:
@@ -646,6 +674,7 @@ static int check_lines(struct ctx *c)
 		[K_STATES]	= 3 + NR_SHOWN + 1 + ARRAY_SIZE(state_keys),
 		[K_ALL]		= -2,		/* at least 2 */
 		[K_PORTS]	= -3,
+		[K_CW]		= -3,
 		[K_AGES]	= 3 + NR_SHOWN,
 		[K_TRANS]	= 3 + TCPSTATES_NR_TRANSITIONS,
 		[K_SYSFS]	= 1,
@@ -719,7 +748,7 @@ static bool open_err_ok(const struct worker *w, int f, int err)
 {
 	if (always_ok(err))
 		return true;
-	if (files[f].kind == K_PORTS)
+	if (files[f].kind == K_PORTS || files[f].kind == K_CW)
 		return err == EBUSY || err == EAGAIN;
 	if (files[f].kind != K_ALL)
 		return false;

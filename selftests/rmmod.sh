@@ -33,6 +33,7 @@ check_reload_loop() {
 	for i in 1 2 3 4; do
 		(while :; do
 			cat /proc/tcpstates /proc/tcpstates_ports \
+			    /proc/tcpstates_close_wait \
 			    /proc/tcpstates_all /proc/tcpstates_ages \
 			    /proc/tcpstates_transitions \
 			    >/dev/null 2>&1
