@@ -544,11 +544,30 @@ static int line_trans(struct ctx *c)
 	       -1 : 0;
 }
 
-/* "in" rows, then "out" rows, each by ascending port, once each. */
+/*
+ * A row of @n fields that starts "in PORT" or "out PORT": "in" rows, then
+ * "out" rows, each by ascending port, once each.
+ */
+static int port_row(struct ctx *c, int n)
+{
+	unsigned long long port;
+	bool out;
+
+	if (nfields(c, n))
+		return -1;
+	out = !strcmp(c->tok[0], "out");
+	if ((!out && word(c, 0, "in")) || num(c, 1, 65535, &port))
+		return -1;
+	port += out ? 65536 : 0;
+	if (c->rows++ && port <= c->last)
+		return bad(c, "rows out of order");
+	c->last = port;
+	return 0;
+}
+
 static int line_ports(struct ctx *c)
 {
-	unsigned long long port, sum;
-	bool out;
+	unsigned long long sum;
 
 	if (c->line == 0)
 		return version(c);
@@ -556,24 +575,15 @@ static int line_ports(struct ctx *c)
 		return netns_line(c);
 	if (c->line == 2)
 		return header(c, "direction port", "");
-	if (nfields(c, 2 + NR_SHOWN))
+	if (port_row(c, 2 + NR_SHOWN) || cells(c, 2, &sum))
 		return -1;
-	out = !strcmp(c->tok[0], "out");
-	if ((!out && word(c, 0, "in")) || num(c, 1, 65535, &port) ||
-	    cells(c, 2, &sum))
-		return -1;
-	port += out ? 65536 : 0;
-	if (c->rows++ && port <= c->last)
-		return bad(c, "rows out of order");
-	c->last = port;
 	return sum ? 0 : bad(c, "a row with no socket");
 }
 
 /* _ports's rows that hold CLOSE_WAIT sockets: the count, the oldest's age. */
 static int line_close_wait(struct ctx *c)
 {
-	unsigned long long port, n;
-	bool out;
+	unsigned long long n;
 
 	if (c->line == 0)
 		return version(c);
@@ -581,16 +591,9 @@ static int line_close_wait(struct ctx *c)
 		return netns_line(c);
 	if (c->line == 2)
 		return exact(c, "direction port sockets oldest_seconds");
-	if (nfields(c, 4))
+	if (port_row(c, 4) || num(c, 2, UINT32_MAX, &n) ||
+	    num(c, 3, UINT32_MAX, NULL))
 		return -1;
-	out = !strcmp(c->tok[0], "out");
-	if ((!out && word(c, 0, "in")) || num(c, 1, 65535, &port) ||
-	    num(c, 2, UINT32_MAX, &n) || num(c, 3, UINT32_MAX, NULL))
-		return -1;
-	port += out ? 65536 : 0;
-	if (c->rows++ && port <= c->last)
-		return bad(c, "rows out of order");
-	c->last = port;
 	return n ? 0 : bad(c, "a row with no CLOSE_WAIT socket");
 }
 
