@@ -102,7 +102,7 @@ whole() {
 	local first
 
 	first=$(head -n 1 "$OUT")
-	[[ "$first" =~ ^tcpstates(_[a-z]+)?\ 1$ ]] &&
+	[[ "$first" =~ ^tcpstates(_[a-z_]+)?\ 1$ ]] &&
 		[ "$(tail -c 1 "$OUT" | od -An -c | tr -d ' ')" = '\n' ]
 }
 
