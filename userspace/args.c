@@ -29,6 +29,7 @@ enum {
 	OPT_LABEL,
 	OPT_TRANSITIONS,
 	OPT_AGES,
+	OPT_CLOSE_WAIT,
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +55,7 @@ static const struct option long_opts[] = {
 	{ "label",	required_argument,	NULL, OPT_LABEL },
 	{ "transitions", no_argument,		NULL, OPT_TRANSITIONS },
 	{ "ages",	no_argument,		NULL, OPT_AGES },
+	{ "close-wait",	no_argument,		NULL, OPT_CLOSE_WAIT },
 	{ NULL,		0,			NULL, 0 },
 };
 
@@ -69,6 +71,7 @@ static void print_help(void)
 	       "       tcpstates --ports|--all-netns [-s NAME] [--top N] [OPTIONS]\n"
 	       "       tcpstates --transitions [-s NAME] [OPTIONS]\n"
 	       "       tcpstates --ages [-s NAME] [OPTIONS]\n"
+	       "       tcpstates --close-wait [--top N] [OPTIONS]\n"
 	       "       tcpstates --check-tw WARN[,CRIT] [-n NETNS] [--source SRC]\n"
 	       "       tcpstates --set KEY=VALUE ...\n"
 	       "Count TCP sockets by state and address family.\n"
@@ -77,8 +80,9 @@ static void print_help(void)
 	       "      --all-netns          every network namespace (module or pins, root)\n"
 	       "      --top N              the N rows with most sockets (in -s states)\n"
 	       "      --processes          name the processes holding the sockets\n"
-	       "      --transitions        moves between states since the module loaded\n"
-	       "      --ages               sockets by state and age: <1s ... >=1d (module)\n"
+	       "      --transitions        moves between states since the module loaded or the pin\n"
+	       "      --ages               sockets by state and age: <1s ... >=1d\n"
+	       "      --close-wait         ports holding CLOSE_WAIT sockets, the oldest's age\n"
 	       "  -s, --state NAME[,NAME]  only these states (netstat or ss names)\n"
 	       "  -4, --ipv4               IPv4 sockets only\n"
 	       "  -6, --ipv6               IPv6 sockets only\n"
@@ -101,13 +105,14 @@ static void print_help(void)
 	       "TCPSTATES_PROC_ALL (%s), TCPSTATES_PROC_PORTS (%s),\n"
 	       "TCPSTATES_PROC_TRANSITIONS (%s),\n"
 	       "TCPSTATES_PROC_AGES (%s),\n"
+	       "TCPSTATES_PROC_CLOSE_WAIT (%s),\n"
 	       "TCPSTATES_SYSFS (%s), TCPSTATES_PROCFS (%s),\n"
 	       "TCPSTATES_BPF_DIR (%s).\n"
 	       "Exit status: 0 ok, 1 error, 2 usage error; with --check-tw\n"
 	       "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (any error).\n",
 	       TS_MIN_WATCH, TS_PROC_DEFAULT, TS_PROC_ALL_DEFAULT,
 	       TS_PROC_PORTS_DEFAULT, TS_PROC_TRANSITIONS_DEFAULT,
-	       TS_PROC_AGES_DEFAULT,
+	       TS_PROC_AGES_DEFAULT, TS_PROC_CLOSE_WAIT_DEFAULT,
 	       TS_SYSFS_DEFAULT, TS_PROCFS_DEFAULT,
 	       TS_PIN_DIR_DEFAULT);
 }
@@ -294,7 +299,7 @@ static void set_netns(struct ts_opts *o, int c, const char *arg)
 static void set_mode(struct ts_opts *o, enum ts_mode mode)
 {
 	if (o->mode != TS_MODE_SAMPLE && o->mode != mode)
-		usage_err("--all-netns, --ports, --transitions and --ages exclude each other");
+		usage_err("--all-netns, --ports, --transitions, --ages and --close-wait exclude each other");
 	o->mode = mode;
 }
 
@@ -354,6 +359,9 @@ static void parse_opt(struct ts_opts *o, int c, char **argv)
 		break;
 	case OPT_AGES:
 		set_mode(o, TS_MODE_AGES);
+		break;
+	case OPT_CLOSE_WAIT:
+		set_mode(o, TS_MODE_CLOSE_WAIT);
 		break;
 	case 'h':
 		print_help();
@@ -416,14 +424,17 @@ static void check_action(const struct ts_opts *o)
 	if (!o->check && !o->nsets)
 		return;
 	if (o->mode != TS_MODE_SAMPLE)
-		usage_err("--all-netns, --ports, --transitions and --ages do not go with --check-tw or --set");
+		usage_err("--all-netns, --ports, --transitions, --ages and --close-wait do not go with --check-tw or --set");
 	if (o->fmt != TS_FMT_TABLE || o->procs || o->nlabels)
 		usage_err("--check-tw and --set print one line; drop --json, --prometheus, --label and --processes");
 	if (o->check && o->fams != TS_FAMS_ALL)
 		usage_err("--check-tw checks tw_count, both families; drop -4/-6");
 }
 
-/* Only the module counts transitions and ages, so far. */
+/*
+ * Transitions come from the module or the pins; ages from the module,
+ * else from a sock_diag dump.
+ */
 static void check_module_only(const struct ts_opts *o)
 {
 	bool ages = o->mode == TS_MODE_AGES;
@@ -431,24 +442,49 @@ static void check_module_only(const struct ts_opts *o)
 
 	if (!ages && o->mode != TS_MODE_TRANSITIONS)
 		return;
-	if (o->source != TS_SRC_AUTO && o->source != TS_SRC_MODULE)
-		usage_err("%s needs the module's %s (no other source counts them); drop --source",
-			  opt, ages ? TS_PROC_AGES_DEFAULT :
+	if (ages && (o->source == TS_SRC_PIN || o->source == TS_SRC_BPF))
+		usage_err("--ages reads the module's %s or sock_diag; use --source module or netlink",
+			  TS_PROC_AGES_DEFAULT);
+	if (!ages && o->source != TS_SRC_AUTO && o->source != TS_SRC_MODULE &&
+	    o->source != TS_SRC_PIN)
+		usage_err("--transitions reads the module's %s or the pinned one (tcpstates pin); use --source module or pin",
 			  TS_PROC_TRANSITIONS_DEFAULT);
 	if (o->procs)
 		usage_err("--processes works with the per-state table and --ports, not %s",
 			  opt);
 	if (o->top)
-		usage_err("--top needs --ports or --all-netns");
+		usage_err("--top needs --ports, --all-netns or --close-wait");
 	if (ages && o->fams != TS_FAMS_ALL)
 		usage_err("--ages counts IPv4 and IPv6 together; drop -4/-6");
+}
+
+/*
+ * --close-wait: the module's file, or a sock_diag dump (-4/-6 there);
+ * CLOSE_WAIT only, which --processes then looks for.
+ */
+static void check_close_wait(struct ts_opts *o)
+{
+	int st;
+
+	if (o->mode != TS_MODE_CLOSE_WAIT)
+		return;
+	if (o->filtered)
+		usage_err("--close-wait shows CLOSE_WAIT only; drop -s");
+	if (o->source == TS_SRC_PIN || o->source == TS_SRC_BPF)
+		usage_err("--close-wait reads the module's %s or sock_diag; use --source module or netlink",
+			  TS_PROC_CLOSE_WAIT_DEFAULT);
+	if (o->fams != TS_FAMS_ALL && o->source == TS_SRC_MODULE)
+		usage_err("the module's --close-wait rows count IPv4 and IPv6 together; use --source netlink with -4/-6");
+	for (st = 1; st < TCPSTATES_NR_STATES; st++)
+		o->show[st] = st == TCP_CLOSE_WAIT;
 }
 
 static void check_mode(struct ts_opts *o)
 {
 	check_module_only(o);
+	check_close_wait(o);
 	if (o->mode == TS_MODE_SAMPLE && o->top)
-		usage_err("--top needs --ports or --all-netns");
+		usage_err("--top needs --ports, --all-netns or --close-wait");
 	if (o->mode == TS_MODE_ALL && o->netns)
 		usage_err("--all-netns reads every netns from the initial one; drop --netns");
 	if (o->mode == TS_MODE_ALL && o->source == TS_SRC_NETLINK)

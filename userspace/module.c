@@ -89,7 +89,7 @@ static int open_error(enum ts_mode mode, const char *path, int err)
 {
 	if (err == ENOENT)
 		ts_err("module not loaded (no %s): insmod a tcpstates.ko that has it%s",
-		       path, mode == TS_MODE_PORTS ?
+		       path, ts_by_port(mode) ?
 		       ", or use --source netlink" : ", or tcpstates pin");
 	else if (err == EBUSY)
 		ts_churn("%s: busy: snapshots fill this user's share of the budget; try again",
@@ -131,8 +131,9 @@ static int read_module_only(const char *opt, const char *path, char **buf,
 
 	ret = ts_read_file(path, buf, len);
 	if (ret == -ENOENT)
-		ts_err("%s needs the module's %s (not loaded?): insmod a tcpstates.ko that has it",
-		       opt, path);
+		ts_err("%s needs the module's %s (not loaded?): insmod a tcpstates.ko that has it%s",
+		       opt, path, strcmp(opt, "--transitions") ? "" :
+		       ", or run tcpstates pin");
 	else if (ret)
 		ts_err("%s: %s", path, strerror(-ret));
 	return ret ? -1 : 0;

@@ -4,7 +4,9 @@
  * every kernel has.  Socket states come from a sock_diag dump (as ss gets
  * them), the TIME_WAIT count and limit and the overflow counters from the
  * usual /proc files of the current network namespace.  --ports is rebuilt
- * from the same dump: the ports of LISTEN sockets are the "in" ports.
+ * from the same dump: the ports of LISTEN sockets are the "in" ports;
+ * --close-wait from its CLOSE_WAIT sockets and their tcp_info, whose
+ * tcpi_last_data_recv is the module's age (ss's lastrcv).
  * Sources layer.  May call: module.c (to read /proc files), the model
  * layer, libc and the kernel's sock_diag.
  */
@@ -19,26 +21,18 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <linux/inet_diag.h>
+#include <linux/rtnetlink.h>
 
 #include "source.h"
-
-#define TS_NEW_SYN_RECV		12	/* request socks, not in <netinet/tcp.h> */
-#define TS_DUMP_RETRIES		3
-
-/* A dump changed under us (NLM_F_DUMP_INTR): counts are inconsistent. */
-#define TS_EINTR_DUMP		(-1000)
-
-/* Called for each socket of a dump, with its address family index. */
-typedef void (*ts_diag_fn)(const struct inet_diag_msg *m, unsigned int fam,
-			   void *ctx);
 
 static const int ts_families[TCPSTATES_NR_FAMILIES] = {
 	[TCPSTATES_IPV4] = AF_INET,
 	[TCPSTATES_IPV6] = AF_INET6,
 };
 
+/* @ext: INET_DIAG_* attributes wanted, as bits (1 << (attr - 1)). */
 static int diag_request(int fd, int family, unsigned int seq,
-			unsigned int states)
+			unsigned int states, unsigned char ext)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -53,6 +47,7 @@ static int diag_request(int fd, int family, unsigned int seq,
 		.req = {
 			.sdiag_family = family,
 			.sdiag_protocol = IPPROTO_TCP,
+			.idiag_ext = ext,
 			.idiag_states = states,
 		},
 	};
@@ -65,7 +60,7 @@ static int diag_request(int fd, int family, unsigned int seq,
 }
 
 /* The module's state of @m, or 0 for one it does not count. */
-static unsigned int diag_state(const struct inet_diag_msg *m)
+unsigned int ts_diag_state(const struct inet_diag_msg *m)
 {
 	unsigned int state = m->idiag_state;
 
@@ -75,11 +70,11 @@ static unsigned int diag_state(const struct inet_diag_msg *m)
 	return state < TCPSTATES_NR_STATES ? state : 0;
 }
 
-static void diag_count(const struct inet_diag_msg *m, unsigned int fam,
+static void diag_count(const struct nlmsghdr *h, unsigned int fam,
 		       void *ctx)
 {
 	struct ts_sample *s = ctx;
-	unsigned int state = diag_state(m);
+	unsigned int state = ts_diag_state(NLMSG_DATA(h));
 
 	if (state)
 		s->sockets[state][fam]++;
@@ -106,19 +101,20 @@ static int diag_batch(const struct nlmsghdr *h, ssize_t len,
 		}
 		if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY &&
 		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
-			fn(NLMSG_DATA(h), fam, ctx);
+			fn(h, fam, ctx);
 	}
 	return intr ? TS_EINTR_DUMP : 0;
 }
 
 static int diag_dump(int fd, unsigned int fam, unsigned int seq,
-		     unsigned int states, ts_diag_fn fn, void *ctx)
+		     unsigned int states, unsigned char ext, ts_diag_fn fn,
+		     void *ctx)
 {
 	static long buf[8192];	/* long: aligned for struct nlmsghdr */
 	ssize_t len;
 	int ret;
 
-	ret = diag_request(fd, ts_families[fam], seq, states);
+	ret = diag_request(fd, ts_families[fam], seq, states, ext);
 	while (!ret) {
 		len = recv(fd, buf, sizeof(buf), 0);
 		if (len < 0 && errno == EINTR)
@@ -133,10 +129,13 @@ static int diag_dump(int fd, unsigned int fam, unsigned int seq,
 
 /*
  * Dump the sockets in @states (TS_BIT(state) bits; ~0U: every socket,
- * request and timewait socks included).  A timewait sock is matched by
- * its substate, so FIN_WAIT2 also asks for the orphans' timewait socks.
+ * request and timewait socks included), with the attributes @ext asks
+ * for (1 << (INET_DIAG_* - 1) bits), calling @fn for each.  A timewait
+ * sock is matched by its substate, so FIN_WAIT2 also asks for the
+ * orphans' timewait socks.  TS_EINTR_DUMP: churn changed the dump.
  */
-static int diag_all(unsigned int states, ts_diag_fn fn, void *ctx)
+int ts_diag_all(unsigned int states, unsigned char ext, ts_diag_fn fn,
+		void *ctx)
 {
 	unsigned int fam, seq = 1;
 	int fd, ret = 0;
@@ -151,7 +150,7 @@ static int diag_all(unsigned int states, ts_diag_fn fn, void *ctx)
 		return -1;
 	}
 	for (fam = 0; fam < TCPSTATES_NR_FAMILIES && !ret; fam++) {
-		ret = diag_dump(fd, fam, seq++, states, fn, ctx);
+		ret = diag_dump(fd, fam, seq++, states, ext, fn, ctx);
 		/* Without IPv6 there is nothing to count for it. */
 		if (fam == TCPSTATES_IPV6 && (ret == -ENOENT || ret == -EAFNOSUPPORT))
 			ret = 0;
@@ -302,7 +301,7 @@ int ts_read_netlink(struct ts_sample *s)
 
 	for (i = 0; i < TS_DUMP_RETRIES; i++) {
 		memset(s, 0, sizeof(*s));
-		ret = diag_all(~0U, diag_count, s);
+		ret = ts_diag_all(~0U, 0, diag_count, s);
 		if (ret != TS_EINTR_DUMP)
 			break;
 	}
@@ -321,11 +320,43 @@ int ts_read_netlink(struct ts_sample *s)
 
 /* ---- --ports and --processes ---- */
 
-static void diag_collect(const struct inet_diag_msg *m, unsigned int fam,
+/*
+ * The tcp_info of a full socket's dump (INET_DIAG_INFO) in @info, as
+ * much of it as the kernel sent and the rest 0; false without one.
+ */
+bool ts_diag_info(const struct nlmsghdr *h, struct tcp_info *info)
+{
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
+	const struct rtattr *a = (const void *)(m + 1);
+	int len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+	size_t n;
+
+	memset(info, 0, sizeof(*info));
+	for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type != INET_DIAG_INFO)
+			continue;
+		n = RTA_PAYLOAD(a);
+		memcpy(info, RTA_DATA(a), n < sizeof(*info) ? n : sizeof(*info));
+		return true;
+	}
+	return false;
+}
+
+/* Seconds since the peer's last data (ss's lastrcv): the module's age. */
+static unsigned int diag_age(const struct nlmsghdr *h)
+{
+	struct tcp_info info;
+
+	ts_diag_info(h, &info);
+	return info.tcpi_last_data_recv / 1000;
+}
+
+static void diag_collect(const struct nlmsghdr *h, unsigned int fam,
 			 void *ctx)
 {
+	const struct inet_diag_msg *m = NLMSG_DATA(h);
 	struct ts_socks *ss = ctx;
-	unsigned int state = diag_state(m);
+	unsigned int state = ts_diag_state(m);
 	struct ts_sock *v;
 
 	if (!state || ss->nomem)
@@ -346,6 +377,8 @@ static void diag_collect(const struct inet_diag_msg *m, unsigned int fam,
 	v->dport = ntohs(m->id.idiag_dport);
 	v->state = state;
 	v->fam = fam;
+	if (ss->aged && state == TCP_CLOSE_WAIT)
+		v->age = diag_age(h);
 }
 
 /*
@@ -371,20 +404,19 @@ static void group_socks(struct ts_socks *ss)
 	}
 }
 
-/*
- * Dump the sockets in @states (TS_BIT(state) bits) into @ss, each with
- * its --ports group if @ports (then LISTEN must be in @states, or no
- * socket is "in"), else with its state as group.  On error @ss is freed.
- */
-int ts_dump_socks(unsigned int states, bool ports, struct ts_socks *ss)
+/* ts_dump_socks(), with each CLOSE_WAIT socket's age if @aged. */
+static int dump_socks(unsigned int states, bool ports, bool aged,
+		      struct ts_socks *ss)
 {
+	unsigned char ext = aged ? 1 << (INET_DIAG_INFO - 1) : 0;
 	unsigned int i;
 	int ret;
 
 	memset(ss, 0, sizeof(*ss));
+	ss->aged = aged;
 	for (i = 0; i < TS_DUMP_RETRIES; i++) {
 		ss->n = 0;
-		ret = diag_all(states, diag_collect, ss);
+		ret = ts_diag_all(states, ext, diag_collect, ss);
 		if (ret != TS_EINTR_DUMP)
 			break;
 	}
@@ -404,6 +436,16 @@ int ts_dump_socks(unsigned int states, bool ports, struct ts_socks *ss)
 	return 0;
 }
 
+/*
+ * Dump the sockets in @states (TS_BIT(state) bits) into @ss, each with
+ * its --ports group if @ports (then LISTEN must be in @states, or no
+ * socket is "in"), else with its state as group.  On error @ss is freed.
+ */
+int ts_dump_socks(unsigned int states, bool ports, struct ts_socks *ss)
+{
+	return dump_socks(states, ports, false, ss);
+}
+
 static int group_cmp(const void *a, const void *b)
 {
 	const struct ts_sock *x = a, *y = b;
@@ -411,10 +453,14 @@ static int group_cmp(const void *a, const void *b)
 	return x->group < y->group ? -1 : x->group > y->group;
 }
 
-/* One row per group, in the module file's order; @fams: families counted. */
+/*
+ * One row per group, in the module file's order; @fams: families counted.
+ * --close-wait: of the CLOSE_WAIT sockets only, the oldest's age kept.
+ */
 static int make_rows(struct ts_socks *ss, unsigned int fams,
 		     struct ts_table *t)
 {
+	bool cw = t->mode == TS_MODE_CLOSE_WAIT;
 	struct ts_row *r = NULL;
 	struct ts_sock *k;
 	size_t i;
@@ -423,7 +469,8 @@ static int make_rows(struct ts_socks *ss, unsigned int fams,
 		qsort(ss->v, ss->n, sizeof(*ss->v), group_cmp);
 	for (i = 0; i < ss->n; i++) {
 		k = &ss->v[i];
-		if (!(fams & TS_BIT(k->fam)))
+		if (!(fams & TS_BIT(k->fam)) ||
+		    (cw && k->state != TCP_CLOSE_WAIT))
 			continue;
 		if (!r || ts_row_group(r) != k->group) {
 			r = ts_table_add(t);
@@ -434,18 +481,23 @@ static int make_rows(struct ts_socks *ss, unsigned int fams,
 		}
 		r->sockets[k->state]++;
 		r->total++;
+		if (k->age > r->oldest)
+			r->oldest = k->age;
 	}
 	return 0;
 }
 
-int ts_read_ports_netlink(struct ts_table *t, unsigned int fams)
+/* --ports or --close-wait (@mode) from a dump. */
+int ts_read_ports_netlink(enum ts_mode mode, struct ts_table *t,
+			  unsigned int fams)
 {
+	bool cw = mode == TS_MODE_CLOSE_WAIT;
 	struct ts_socks ss;
 	struct stat st;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
-	t->mode = TS_MODE_PORTS;
+	t->mode = mode;
 	t->source = TS_SRC_NETLINK;
 	if (stat("/proc/self/ns/net", &st)) {
 		ts_err("/proc/self/ns/net: %s: is /proc mounted?",
@@ -453,7 +505,9 @@ int ts_read_ports_netlink(struct ts_table *t, unsigned int fams)
 		return -1;
 	}
 	t->netns = st.st_ino;
-	if (ts_dump_socks(~0U, true, &ss))
+	/* The listeners too: they make a port "in". */
+	if (dump_socks(cw ? TS_BIT(TCP_LISTEN) | TS_BIT(TCP_CLOSE_WAIT) : ~0U,
+		       true, cw, &ss))
 		return -1;
 	ret = make_rows(&ss, fams, t);
 	if (ret) {

@@ -2,8 +2,9 @@
 /*
  * tcpstates reader, output layer: one sample as a table, JSON or
  * Prometheus metrics (output.c), the --all-netns and --ports tables in
- * the same three (tables.c), --transitions and --ages in the same three
- * (output_tr.c, output_ages.c), and the --check-tw status line (check.c).
+ * the same three (tables.c), --transitions, --ages and --close-wait in
+ * the same three (output_tr.c, output_ages.c, output_cw.c), and the
+ * --check-tw status line (check.c).
  * May call: the views layer (view.h) and the layers below it, libc.
  */
 #ifndef TS_OUTPUT_H
@@ -91,6 +92,10 @@ void ts_print_transitions(enum ts_format fmt, const struct ts_tr_view *v);
 
 /* output_ages.c */
 void ts_print_ages(enum ts_format fmt, const struct ts_ages_view *v);
+
+/* output_cw.c */
+void ts_print_close_wait(enum ts_format fmt, struct ts_table *t,
+			 const struct ts_table_view *v);
 
 /* check.c */
 int ts_check_tw(const struct ts_sample *s, double warn, double crit);

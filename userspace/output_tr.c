@@ -210,7 +210,7 @@ static void print_prom(const struct ts_tr_view *v)
 	unsigned int i;
 
 	ts_prom_head(TS_TR_METRIC,
-		     "TCP connections' moves from state to state since the module loaded; pairs the kernel cannot count are left out.",
+		     "TCP connections' moves from state to state since the module loaded or the pin was made; pairs that cannot be counted are left out.",
 		     "counter");
 	for (i = 0; i < TCPSTATES_NR_TRANSITIONS; i++)
 		if (pair_shown(v, i) && v->cur->counted[i])

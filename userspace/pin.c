@@ -19,6 +19,7 @@
  * pinread.c (ts_pin_is_gen), the model layer, libc and the kernel's bpf().
  */
 #define _GNU_SOURCE
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -38,6 +39,8 @@
 #include "tcpstates_bpf.h"
 #include "tcpstates_pin_direct.lskel.h"
 #include "tcpstates_pin_probe.lskel.h"
+#include "tcpstates_pin_tr.lskel.h"
+#include "tcpstates_transitions.h"
 
 #define TS_PIN_MAX_MADE		16
 #define TS_PIN_GRACE_US		100000
@@ -54,6 +57,14 @@
 static const char * const ts_pin_files[TS_PIN_NR_FILES] = {
 	"tcpstates", "tcpstates_ports", "tcpstates_all",
 };
+
+/* pin_tr.bpf.c's file, and the tracepoint's link that keeps it counting. */
+#define TS_PIN_TR		"tcpstates_transitions"
+#define TS_PIN_TR_HOOK		"tcpstates_transitions_hook"
+
+static_assert(!(TS_TR_PAIRS - TCPSTATES_NR_TRANSITIONS) &&
+	      !(TS_TR_STATES - TCPSTATES_NR_STATES),
+	      "pin_tr.bpf.c's tables are the shared ones");
 
 /* What a pin made, to take back if it fails: nothing is left half-made. */
 struct ts_pin_undo {
@@ -357,6 +368,95 @@ static void report_verified(const int fds[TS_PIN_NR_FILES])
 }
 
 /*
+ * Whether the tracepoint alone counts pair @t whole: the pairs whose
+ * hooks in module/transitions.c (tcpstates_tr_needs()) are the
+ * tracepoint only.  The others need a request sock's hooks, the
+ * timewait hand-over or a timewait sock's own, and read "-" in the pin.
+ */
+static bool tr_by_tracepoint(const struct tcpstates_transition *t)
+{
+	if (t->to == TCP_TIME_WAIT || t->from == TCP_TIME_WAIT)
+		return false;
+	if (t->from == TCP_LISTEN && t->to == TCP_SYN_RECV)
+		return false;
+	if (t->to != TCP_CLOSE)
+		return true;
+	return t->from != TCP_SYN_RECV && t->from != TCP_FIN_WAIT1 &&
+	       t->from != TCP_FIN_WAIT2 && t->from != TCP_CLOSING;
+}
+
+/* The shared tables into the program's, before it counts anything. */
+static void tr_tables(struct ts_pin_tr__bss *b)
+{
+	const struct tcpstates_transition *t;
+	unsigned int i;
+
+	for (i = 0; i < TCPSTATES_NR_TRANSITIONS; i++) {
+		t = &tcpstates_transitions[i];
+		b->ts_tr_from[i] = t->from;
+		b->ts_tr_to[i] = t->to;
+		b->ts_tr_index[t->from][t->to] = i + 1;
+		if (tr_by_tracepoint(t))
+			b->ts_tr_counted |= 1U << i;
+	}
+	for (i = 1; i < TCPSTATES_NR_STATES; i++)
+		snprintf(b->ts_tr_names[i], sizeof(b->ts_tr_names[i]), "%s",
+			 tcpstates_state_names[i]);
+}
+
+/*
+ * DIR/VERSION-PID/tcpstates_transitions, mode @mode, counting from now,
+ * and beside it the tracepoint's link, pinned so that the counting goes
+ * on after this process (0400: a link reads as nothing); 0, or -1 with
+ * the reason said and nothing of it left.
+ */
+static int pin_transitions(const char *gen, unsigned int mode)
+{
+	struct ts_pin_tr *s = ts_pin_tr__open();
+	char path[PATH_MAX];
+	int ret, hook;
+
+	if (!s) {
+		ts_err("pin: %s: %s", TS_PIN_TR, strerror(errno));
+		return -1;
+	}
+	ts_bpf_log_setup(&s->ctx);
+	ret = ts_pin_tr__load(s);
+	ts_bpf_log_print("pinned transitions", ret);
+	if (ret) {
+		ts_err("pin: %s: load: %s", TS_PIN_TR,
+		       ts_bpf_reason(ret, TS_PIN_REFUSED));
+		goto out;
+	}
+	tr_tables(s->bss);
+	hook = ts_pin_tr__tcpstates_pin_tr_state__attach(s);
+	if (hook < 0) {
+		ret = -errno;
+		ts_err("pin: %s: attach: %s", TS_PIN_TR,
+		       ts_bpf_reason(ret, TS_PIN_REFUSED));
+		goto out;
+	}
+	ret = -1;
+	errno = ENAMETOOLONG;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", gen,
+			     TS_PIN_TR_HOOK) < sizeof(path))
+		ret = obj_pin(hook, path);
+	if (!ret)
+		ret = chmod(path, 0400);
+	if (ret) {
+		ts_err("pin: %s/%s: %s", gen, TS_PIN_TR_HOOK, strerror(errno));
+		unlink(path);
+		goto out;
+	}
+	ret = pin_file(gen, TS_PIN_TR, s->progs.tcpstates_pin_tr.prog_fd, mode);
+	if (ret)
+		unlink(path);
+out:
+	ts_pin_tr__destroy(s);
+	return ret ? -1 : 0;
+}
+
+/*
  * DIR/VERSION-PID/ with each of ts_pin_files[], mode @mode; tcpstates_all
  * 0400 whatever the mode, as the module's: it shows every container.
  */
@@ -375,6 +475,9 @@ static int pin_files(const char *gen, unsigned int mode)
 	for (i = 0; i < TS_PIN_NR_FILES && !ret; i++)
 		ret = pin_file(gen, ts_pin_files[i], fds[i],
 			       i == TS_PIN_ALL ? 0400 : mode);
+	/* Said, and the other files pinned all the same. */
+	if (!ret && pin_transitions(gen, mode))
+		ts_err("pin: %s not pinned; the other files are", TS_PIN_TR);
 out:
 	for (i = 0; i < TS_PIN_NR_FILES; i++)
 		if (fds[i] >= 0)
@@ -507,7 +610,7 @@ int ts_pin(const char *dir, const char *version, unsigned int mode)
 {
 	char target[PATH_MAX];
 	struct ts_pin_undo *u;
-	const char *gen;
+	const char *gen, *name;
 	unsigned int i;
 	int ret = -1;
 
@@ -539,10 +642,10 @@ int ts_pin(const char *dir, const char *version, unsigned int mode)
 	usleep(TS_PIN_GRACE_US);
 	remove_gens(dir, gen);
 	ret = 0;
-	for (i = 0; i < ARRAY_SIZE(ts_pin_files); i++) {
-		snprintf(target, sizeof(target), "%s/%s", TS_PIN_CURRENT,
-			 ts_pin_files[i]);
-		if (symlink_over(dir, ts_pin_files[i], target))
+	for (i = 0; i <= ARRAY_SIZE(ts_pin_files); i++) {
+		name = i < ARRAY_SIZE(ts_pin_files) ? ts_pin_files[i] : TS_PIN_TR;
+		snprintf(target, sizeof(target), "%s/%s", TS_PIN_CURRENT, name);
+		if (symlink_over(dir, name, target))
 			ret = -1;
 	}
 	free(u);
@@ -564,6 +667,8 @@ int ts_unpin(const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, ts_pin_files[i]);
 		unlink(path);
 	}
+	snprintf(path, sizeof(path), "%s/%s", dir, TS_PIN_TR);
+	unlink(path);
 	snprintf(path, sizeof(path), "%s/%s", dir, TS_PIN_CURRENT);
 	unlink(path);
 	remove_gens(dir, NULL);

@@ -22,6 +22,7 @@
 
 #include "source.h"
 #include "tcpstates_bpf.h"
+#include "tcpstates_transitions.h"
 
 /* One pinned file, read whole. */
 struct ts_pin_file {
@@ -36,6 +37,8 @@ static bool ts_pin_named;		/* another version's pins: said once */
 
 static const char *pin_name(enum ts_mode mode)
 {
+	if (mode == TS_MODE_TRANSITIONS)
+		return "tcpstates_transitions";
 	if (mode == TS_MODE_ALL)
 		return "tcpstates_all";
 	if (mode == TS_MODE_PORTS)
@@ -67,7 +70,8 @@ static int open_error(const struct ts_pin_file *f, int err)
 {
 	if (err == ENOENT)
 		ts_err("%s: not pinned: run tcpstates pin, or use --source %s",
-		       f->path, strstr(f->path, "_all") ? "bpf" : "netlink");
+		       f->path, strstr(f->path, "_all") ? "bpf" :
+		       strstr(f->path, "_transitions") ? "module" : "netlink");
 	else if (err == EACCES || err == EPERM)
 		ts_err("%s: permission denied: the pin's mode keeps it from this user (tcpstates pin --mode)",
 		       f->path);
@@ -107,8 +111,8 @@ int ts_pin_check(const char *what, const char *buf, size_t len)
 	return 0;
 }
 
-/* The first line, "NAME FORMAT", must carry this reader's format. */
-static int check_format(const struct ts_pin_file *f)
+/* The first line, "NAME FORMAT", must carry this reader's format, @want. */
+static int check_format(const struct ts_pin_file *f, unsigned long long want)
 {
 	unsigned long long fmt;
 	char ver[64];
@@ -116,12 +120,11 @@ static int check_format(const struct ts_pin_file *f)
 	if (ts_pin_check(f->path, f->buf, f->len))
 		return -1;
 	/* Not "NAME N": the parser names what is wrong with it. */
-	if (sscanf(f->buf, "%*[a-z_] %llu", &fmt) != 1 ||
-	    fmt == TCPSTATES_FORMAT_VERSION)
+	if (sscanf(f->buf, "%*[a-z_] %llu", &fmt) != 1 || fmt == want)
 		return 0;
 	pin_version(f, ver, sizeof(ver));
-	ts_err("%s: format %llu, this reader's is %d (pinned by tcpstates %s, this is tcpstates %s): run tcpstates pin again",
-	       f->path, fmt, TCPSTATES_FORMAT_VERSION, ver, f->reader);
+	ts_err("%s: format %llu, this reader's is %llu (pinned by tcpstates %s, this is tcpstates %s): run tcpstates pin again",
+	       f->path, fmt, want, ver, f->reader);
 	return -1;
 }
 
@@ -148,7 +151,8 @@ static int pin_read(struct ts_pin_file *f, enum ts_mode mode)
 	ret = ts_read_file(f->path, &f->buf, &f->len);
 	if (ret)
 		return open_error(f, -ret);
-	if (check_format(f)) {
+	if (check_format(f, mode == TS_MODE_TRANSITIONS ?
+			 TCPSTATES_TRANSITIONS_VERSION : TCPSTATES_FORMAT_VERSION)) {
 		free(f->buf);
 		return -1;
 	}
@@ -166,6 +170,20 @@ int ts_read_pin(const char *dir, const char *reader, struct ts_sample *s)
 	ret = ts_parse(f.buf, f.len, f.path, s);
 	free(f.buf);
 	s->source = TS_SRC_PIN;
+	return ret;
+}
+
+int ts_read_pin_transitions(const char *dir, const char *reader,
+			    struct ts_transitions *tr)
+{
+	struct ts_pin_file f = { .dir = dir, .reader = reader };
+	int ret;
+
+	if (pin_read(&f, TS_MODE_TRANSITIONS))
+		return -1;
+	ret = ts_parse_transitions(f.buf, f.len, f.path, tr);
+	free(f.buf);
+	tr->source = TS_SRC_PIN;
 	return ret;
 }
 

@@ -67,9 +67,13 @@ enum ts_mode {
 	TS_MODE_PORTS,
 	TS_MODE_TRANSITIONS,
 	TS_MODE_AGES,
+	TS_MODE_CLOSE_WAIT,		/* --ports' rows with CLOSE_WAIT, aged */
 };
 
-/* One row of /proc/tcpstates_all or /proc/tcpstates_ports. */
+/*
+ * One row of /proc/tcpstates_all, /proc/tcpstates_ports or
+ * /proc/tcpstates_close_wait (whose "sockets" are sockets[TCP_CLOSE_WAIT]).
+ */
 struct ts_row {
 	unsigned long long key;		/* netns inode, or port */
 	bool out;			/* ports: direction "out" */
@@ -77,6 +81,7 @@ struct ts_row {
 	unsigned long long total;
 	unsigned long long tw_count;	/* --all-netns only */
 	unsigned long long max_tw_buckets;
+	unsigned long long oldest;	/* --close-wait: seconds */
 	unsigned long long rank;	/* sort key, set by the views layer */
 	int pid;			/* --all-netns: owner, 0 if none */
 	char comm[TS_COMM_LEN];
@@ -85,7 +90,7 @@ struct ts_row {
 struct ts_table {
 	enum ts_mode mode;
 	enum ts_source source;
-	unsigned long long netns;	/* ports: the netns counted */
+	unsigned long long netns;	/* by port: the netns counted */
 	struct ts_row *rows;		/* sorted by (out, key), no duplicates */
 	size_t nrows;
 	size_t cap;
@@ -169,6 +174,7 @@ int ts_parse_table(char *buf, size_t len, const char *name,
 struct ts_row *ts_table_add(struct ts_table *t);
 int ts_table_finish(struct ts_table *t, const char *name);
 unsigned int ts_row_group(const struct ts_row *r);
+bool ts_by_port(enum ts_mode mode);
 
 /* parse_fixed.c */
 int ts_fixed_bad(const struct ts_fline *l, const char *what);

@@ -18,6 +18,7 @@
 #define TS_PROC_PORTS_DEFAULT	"/proc/tcpstates_ports"
 #define TS_PROC_TRANSITIONS_DEFAULT	"/proc/tcpstates_transitions"
 #define TS_PROC_AGES_DEFAULT	"/proc/tcpstates_ages"
+#define TS_PROC_CLOSE_WAIT_DEFAULT	"/proc/tcpstates_close_wait"
 #define TS_PROCFS_DEFAULT	"/proc"
 
 /* One socket of a sock_diag dump (--ports, --processes). */
@@ -29,6 +30,7 @@ struct ts_sock {
 	unsigned short dport;
 	unsigned char state;
 	unsigned char fam;
+	unsigned int age;		/* CLOSE_WAIT, if aged: seconds */
 };
 
 struct ts_socks {
@@ -36,6 +38,7 @@ struct ts_socks {
 	size_t n;
 	size_t cap;
 	bool nomem;
+	bool aged;			/* CLOSE_WAIT sockets' tcp_info read */
 };
 
 /* module.c */
@@ -53,6 +56,8 @@ int ts_pin_version(const char *dir, char *buf, size_t len);
 bool ts_pin_has(const char *dir, enum ts_mode mode);
 int ts_pin_check(const char *what, const char *buf, size_t len);
 int ts_read_pin(const char *dir, const char *reader, struct ts_sample *s);
+int ts_read_pin_transitions(const char *dir, const char *reader,
+			    struct ts_transitions *tr);
 int ts_read_pin_table(enum ts_mode mode, const char *dir, const char *reader,
 		      struct ts_table *t);
 
@@ -60,10 +65,28 @@ int ts_read_pin_table(enum ts_mode mode, const char *dir, const char *reader,
 int ts_set_tunable(const char *dir, const char *key, const char *val);
 
 /* netlink.c */
+#define TS_NEW_SYN_RECV		12	/* request socks, not in <netinet/tcp.h> */
+#define TS_DUMP_RETRIES		3
+/* A dump changed under us (NLM_F_DUMP_INTR): counts are inconsistent. */
+#define TS_EINTR_DUMP		(-1000)
+struct nlmsghdr;
+struct inet_diag_msg;
+struct tcp_info;
+/* Called for each socket of a dump, with its address family index. */
+typedef void (*ts_diag_fn)(const struct nlmsghdr *h, unsigned int fam,
+			   void *ctx);
+int ts_diag_all(unsigned int states, unsigned char ext, ts_diag_fn fn,
+		void *ctx);
+unsigned int ts_diag_state(const struct inet_diag_msg *m);
+bool ts_diag_info(const struct nlmsghdr *h, struct tcp_info *info);
 int ts_read_netlink(struct ts_sample *s);
 int ts_read_counters(struct ts_sample *s);
-int ts_read_ports_netlink(struct ts_table *t, unsigned int fams);
+int ts_read_ports_netlink(enum ts_mode mode, struct ts_table *t,
+			  unsigned int fams);
 int ts_dump_socks(unsigned int states, bool ports, struct ts_socks *ss);
+
+/* netlink_ages.c */
+int ts_read_ages_netlink(struct ts_ages *a);
 
 /* bpf.c */
 int ts_bpf_open(void);

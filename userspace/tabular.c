@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Parser for the module's tabular files, /proc/tcpstates_all (a row per
- * network namespace) and /proc/tcpstates_ports (a row per direction and
- * service port).  A column header line names the columns; a header token
- * "<x>" is a placeholder: the row repeats the word before it and puts a
- * value in its place ("netns <inode>" over "netns 4026531840").
+ * network namespace), /proc/tcpstates_ports (a row per direction and
+ * service port) and /proc/tcpstates_close_wait (the rows of _ports that
+ * hold CLOSE_WAIT sockets: their count, "sockets", and the oldest's
+ * age).  A column header line names the columns; a header token "<x>" is
+ * a placeholder: the row repeats the word before it and puts a value in
+ * its place ("netns <inode>" over "netns 4026531840").
  *
  * Columns are found by name, so a newer module may add columns (a new
  * state): they are checked to be numbers and ignored.  Every row must
@@ -27,6 +29,7 @@ enum {
 	TS_F_KEY,
 	TS_F_TW,
 	TS_F_MAX,
+	TS_F_OLDEST,
 	TS_F_STATE0,	/* + state number: TS_F_STATE0 + 1 is ESTABLISHED */
 	TS_NR_FIELDS = TS_F_STATE0 + TCPSTATES_NR_STATES,
 };
@@ -58,7 +61,14 @@ struct ts_tline {
 static const char * const ts_magic[] = {
 	[TS_MODE_ALL] = "tcpstates_all",
 	[TS_MODE_PORTS] = "tcpstates_ports",
+	[TS_MODE_CLOSE_WAIT] = "tcpstates_close_wait",
 };
+
+/* _ports and _close_wait: a netns line, rows by direction and port. */
+bool ts_by_port(enum ts_mode mode)
+{
+	return mode == TS_MODE_PORTS || mode == TS_MODE_CLOSE_WAIT;
+}
 
 static int bad(const struct ts_tline *l, const char *what)
 {
@@ -74,6 +84,8 @@ static unsigned long long *row_field(struct ts_row *r, int f)
 		return &r->tw_count;
 	if (f == TS_F_MAX)
 		return &r->max_tw_buckets;
+	if (f == TS_F_OLDEST)
+		return &r->oldest;
 	return &r->sockets[f - TS_F_STATE0];
 }
 
@@ -87,6 +99,9 @@ static int field_of(enum ts_mode mode, const char *name)
 		return TS_F_TW;
 	if (mode == TS_MODE_ALL && !strcmp(name, "max_tw_buckets"))
 		return TS_F_MAX;
+	if (mode == TS_MODE_CLOSE_WAIT)
+		return !strcmp(name, "sockets") ? TS_F_STATE0 + TCP_CLOSE_WAIT :
+		       !strcmp(name, "oldest_seconds") ? TS_F_OLDEST : -1;
 	st = ts_find_state(name);
 	return st > 0 ? TS_F_STATE0 + st : -1;
 }
@@ -99,7 +114,23 @@ static const char *field_name(enum ts_mode mode, int f)
 		return "tw_count";
 	if (f == TS_F_MAX)
 		return "max_tw_buckets";
+	if (f == TS_F_OLDEST)
+		return "oldest_seconds";
+	if (mode == TS_MODE_CLOSE_WAIT)
+		return "sockets";
 	return tcpstates_state_names[f - TS_F_STATE0];
+}
+
+/* Whether field @f must have a column in @mode's header. */
+static bool required(enum ts_mode mode, int f)
+{
+	if (f == TS_F_KEY)
+		return true;
+	if (mode == TS_MODE_CLOSE_WAIT)
+		return f == TS_F_OLDEST || f == TS_F_STATE0 + TCP_CLOSE_WAIT;
+	if (f == TS_F_TW || f == TS_F_MAX)
+		return mode == TS_MODE_ALL;
+	return f > TS_F_STATE0;
 }
 
 static int check_cols(const struct ts_tline *l, enum ts_mode mode,
@@ -109,14 +140,13 @@ static int check_cols(const struct ts_tline *l, enum ts_mode mode,
 	int f;
 
 	for (f = 0; f < TS_NR_FIELDS; f++) {
-		if (seen[f] || f == TS_F_STATE0 ||
-		    (mode == TS_MODE_PORTS && (f == TS_F_TW || f == TS_F_MAX)))
+		if (seen[f] || !required(mode, f))
 			continue;
 		snprintf(msg, sizeof(msg), "no \"%s\" column in the header",
 			 field_name(mode, f));
 		return bad(l, msg);
 	}
-	if (mode == TS_MODE_PORTS && !dir)
+	if (ts_by_port(mode) && !dir)
 		return bad(l, "no \"direction\" column in the header");
 	return 0;
 }
@@ -131,7 +161,7 @@ static void parse_col(const struct ts_tline *l, enum ts_mode mode,
 	col->field = -1;
 	if (i + 1 < l->ntok && l->tok[i + 1][0] == '<')
 		col->kind = TS_COL_WORD;
-	else if (mode == TS_MODE_PORTS && !strcmp(name, "direction"))
+	else if (ts_by_port(mode) && !strcmp(name, "direction"))
 		col->kind = TS_COL_DIR;
 	else
 		col->kind = TS_COL_NUM;
@@ -203,7 +233,7 @@ static int parse_row(const struct ts_tline *l, const struct ts_cols *c,
 	for (i = 0; i < c->n; i++)
 		if (parse_cell(l, &c->col[i], l->tok[i], r))
 			return -1;
-	if (t->mode == TS_MODE_PORTS && r->key > TS_MAX_PORT)
+	if (ts_by_port(t->mode) && r->key > TS_MAX_PORT)
 		return bad(l, "port out of range");
 	for (st = 1; st < TCPSTATES_NR_STATES; st++)
 		r->total += r->sockets[st];
@@ -249,7 +279,7 @@ static int tokenize(char *line, struct ts_tline *l)
 static int parse_tline(const struct ts_tline *l, struct ts_cols *c,
 		       struct ts_table *t)
 {
-	unsigned int hdr = t->mode == TS_MODE_PORTS ? 3 : 2;
+	unsigned int hdr = ts_by_port(t->mode) ? 3 : 2;
 
 	if (l->nr == 1)
 		return parse_magic(l, t->mode);
@@ -325,7 +355,7 @@ static int parse_lines(char *buf, size_t len, const char *name,
 			ret = parse_tline(&l, c, t);
 	}
 	free(c);
-	if (!ret && l.nr < (t->mode == TS_MODE_PORTS ? 3U : 2U)) {
+	if (!ret && l.nr < (ts_by_port(t->mode) ? 3U : 2U)) {
 		ts_err("%s: no column header line; %s", name, TS_TAB_HINT);
 		ret = -1;
 	}

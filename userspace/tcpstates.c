@@ -5,7 +5,8 @@
  * from the module's walk run as a BPF program or from sock_diag netlink,
  * and manage the module's TIME_WAIT tunables.  --all-netns and --ports
  * print the module's per-namespace and per-port tables, --transitions
- * its counts of moves between states, --ages its sockets by age.
+ * its counts of moves between states, --ages its sockets by age,
+ * --close-wait the ports holding CLOSE_WAIT sockets and the oldest's age.
  *
  * Exit status: 0 ok, 1 runtime error (a write error on stdout too),
  * 2 usage error.  --check-tw is a monitoring plugin instead: 0 OK,
@@ -129,7 +130,7 @@ static enum ts_source auto_source(void)
 
 static int find_procs(const struct ts_opts *o, struct ts_procs *p)
 {
-	return ts_find_procs(p, o->show, o->fams, o->mode == TS_MODE_PORTS,
+	return ts_find_procs(p, o->show, o->fams, ts_by_port(o->mode),
 			     env_path("TCPSTATES_PROCFS", TS_PROCFS_DEFAULT));
 }
 
@@ -247,6 +248,9 @@ static const char *table_path(enum ts_mode mode)
 {
 	if (mode == TS_MODE_ALL)
 		return env_path("TCPSTATES_PROC_ALL", TS_PROC_ALL_DEFAULT);
+	if (mode == TS_MODE_CLOSE_WAIT)
+		return env_path("TCPSTATES_PROC_CLOSE_WAIT",
+				TS_PROC_CLOSE_WAIT_DEFAULT);
 	return env_path("TCPSTATES_PROC_PORTS", TS_PROC_PORTS_DEFAULT);
 }
 
@@ -254,16 +258,19 @@ static const char *table_path(enum ts_mode mode)
  * The module's file, else the pinned one, else the pinned walk loaded
  * once (tried quietly, as auto_source() does), else for --ports sock_diag
  * (the only one that tells the families apart), and for --all-netns the
- * module's, whose error says what is missing.
+ * module's, whose error says what is missing.  --close-wait: the module's
+ * file, else sock_diag.
  */
 static enum ts_source auto_table_source(const struct ts_opts *o)
 {
 	enum ts_source src;
 
-	if (o->mode == TS_MODE_PORTS && o->fams != TS_FAMS_ALL)
+	if (ts_by_port(o->mode) && o->fams != TS_FAMS_ALL)
 		return TS_SRC_NETLINK;
 	if (!access(table_path(o->mode), F_OK))
 		return TS_SRC_MODULE;
+	if (o->mode == TS_MODE_CLOSE_WAIT)
+		return TS_SRC_NETLINK;
 	if (ts_pin_has(pin_dir(), o->mode))
 		return TS_SRC_PIN;
 	src = bpf_or_netlink(ts_bpf_table_open);
@@ -280,7 +287,7 @@ static int read_table(const struct ts_opts *o, struct ts_table *t)
 	else if (o->source == TS_SRC_BPF)
 		ret = ts_read_bpf_table(o->mode, t);
 	else if (o->source == TS_SRC_NETLINK)
-		ret = ts_read_ports_netlink(t, o->fams);
+		ret = ts_read_ports_netlink(o->mode, t, o->fams);
 	else
 		ret = ts_read_table(o->mode, table_path(o->mode), t);
 	if (!ret && o->mode == TS_MODE_ALL)
@@ -312,7 +319,10 @@ static int one_table(const struct ts_opts *o, unsigned long i, void *ctx)
 	v.procs = o->procs ? &procs : NULL;
 	if (i && o->fmt == TS_FMT_TABLE)
 		printf("\n");
-	ts_print_table(o->fmt, &t, &v);
+	if (o->mode == TS_MODE_CLOSE_WAIT)
+		ts_print_close_wait(o->fmt, &t, &v);
+	else
+		ts_print_table(o->fmt, &t, &v);
 	free(procs.v);
 	free(t.rows);
 	return 0;
@@ -325,15 +335,29 @@ struct ts_tr_samples {
 	struct ts_tr_view v;
 };
 
-static int one_transitions(const struct ts_opts *o, unsigned long i,
-			   void *ctx)
+/*
+ * The module's file; with --source pin, or auto without the module, the
+ * pinned one (pin_tr.bpf.c: the tracepoint's pairs, "-" for the others).
+ */
+static int read_transitions(const struct ts_opts *o, struct ts_transitions *tr)
 {
 	const char *path = env_path("TCPSTATES_PROC_TRANSITIONS",
 				    TS_PROC_TRANSITIONS_DEFAULT);
+
+	if (o->source == TS_SRC_PIN ||
+	    (o->source == TS_SRC_AUTO && access(path, F_OK) &&
+	     ts_pin_has(pin_dir(), TS_MODE_TRANSITIONS)))
+		return ts_read_pin_transitions(pin_dir(), TS_VERSION, tr);
+	return ts_read_transitions(path, tr);
+}
+
+static int one_transitions(const struct ts_opts *o, unsigned long i,
+			   void *ctx)
+{
 	struct ts_tr_samples *c = ctx;
 	struct ts_transitions *tr = &c->tr[i % 2];	/* not the last shown */
 
-	if (ts_read_transitions(path, tr))
+	if (read_transitions(o, tr))
 		return -1;
 	ts_now(&tr->wall, &tr->mono);
 	c->v.prev = i ? c->v.cur : NULL;
@@ -360,6 +384,11 @@ static int run_transitions(const struct ts_opts *o)
 
 /* ---- --ages ---- */
 
+static const char *ages_path(void)
+{
+	return env_path("TCPSTATES_PROC_AGES", TS_PROC_AGES_DEFAULT);
+}
+
 static int one_ages(const struct ts_opts *o, unsigned long i, void *ctx)
 {
 	struct ts_ages_view v = {
@@ -368,10 +397,14 @@ static int one_ages(const struct ts_opts *o, unsigned long i, void *ctx)
 		.no_header = o->no_header,
 	};
 	struct ts_ages a;
+	int ret;
 
 	(void)ctx;
-	if (ts_read_ages(env_path("TCPSTATES_PROC_AGES", TS_PROC_AGES_DEFAULT),
-			 &a))
+	if (o->source == TS_SRC_NETLINK)
+		ret = ts_read_ages_netlink(&a);
+	else
+		ret = ts_read_ages(ages_path(), &a);
+	if (ret)
 		return -1;
 	clock_gettime(CLOCK_REALTIME, &a.wall);
 	v.cur = &a;
@@ -427,6 +460,10 @@ int main(int argc, char **argv)
 		return ts_finish(run_sets(&o));
 	if (o.mode == TS_MODE_TRANSITIONS)
 		return ts_finish(run_transitions(&o));
+	/* The module's ages, else a sock_diag dump's: once, for a watch. */
+	if (o.mode == TS_MODE_AGES && o.source == TS_SRC_AUTO)
+		o.source = access(ages_path(), F_OK) ? TS_SRC_NETLINK :
+			   TS_SRC_MODULE;
 	if (o.mode == TS_MODE_AGES)
 		return ts_finish(run_watch(&o, one_ages, NULL));
 	/* Resolved once, so a watch never mixes sources. */

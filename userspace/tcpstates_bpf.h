@@ -28,6 +28,16 @@
 #define TS_PIN_USER_MAX		16
 #define TS_PIN_RESERVE		8
 
+/*
+ * The pinned transitions (pin_tr.bpf.c): the pairs of the module's file
+ * (TCPSTATES_NR_TRANSITIONS, checked in pin.c), states by the kernel's
+ * numbers, and the namespaces counted at once at most.
+ */
+#define TS_TR_PAIRS		25
+#define TS_TR_STATES		12
+#define TS_TR_NETNS		4096
+#define TS_TR_CPUS		8192
+
 /* counts[state * 2 + family]: 12 states by 2 families, a power of 2. */
 #define TS_BPF_CELLS		32
 

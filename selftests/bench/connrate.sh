@@ -61,4 +61,4 @@ ev=$(median < /tmp/ev)
 awk -v off="$off" -v on="$on" -v ev="$ev" 'BEGIN {
 	d = 1e9 / on - 1e9 / off
 	printf "connrate median off %.1f on %.1f ratio %.4f per_conn_ns %.0f transitions_per_conn %.2f per_event_ns %.0f\n",
-		off, on, on / off, d, ev, ev > 0 ? d / ev : 0 }'
+		off, on, on / off, d, ev, (ev > 0 ? d / ev : 0) }'

@@ -26,17 +26,19 @@ FILES=(
 	err.h:model err.c:model sample.h:model parse.c:model tabular.c:model
 	parse_fixed.c:model parse_tr.c:model parse_ages.c:model
 	source.h:source tcpstates_bpf.h:source tcpstates_walk.bpf.h:source
-	tcpstates.bpf.c:source pin.bpf.c:source
-	module.c:source tunables.c:source netlink.c:source pinread.c:source
+	tcpstates.bpf.c:source pin.bpf.c:source pin_tr.bpf.c:source
+	module.c:source tunables.c:source netlink.c:source netlink_ages.c:source
+	pinread.c:source
 	bpf.c:source bpf_none.c:source pin.c:source
 	view.h:view views.c:view owners.c:view procs.c:view
 	output.h:output output.c:output tables.c:output output_tr.c:output
-	output_ages.c:output check.c:output
+	output_ages.c:output output_cw.c:output check.c:output
 	cli.h:cli args.c:cli pincmd.c:cli tcpstates.c:cli
 )
 # Made by the build, from the bpf source: part of the source layer.
 GENERATED="vmlinux.h tcpstates_direct.lskel.h tcpstates_probe.lskel.h"
 GENERATED+=" tcpstates_pin_direct.lskel.h tcpstates_pin_probe.lskel.h"
+GENERATED+=" tcpstates_pin_tr.lskel.h"
 
 declare -A layer order
 bad=0

@@ -34,6 +34,109 @@ pin_cleanup() {
 	rm -rf "$PDIR"
 }
 
+# pin_tr_population: in this netns, per family, 5 (IPv4) or 3 (IPv6)
+# connections closed client first, 2 connects refused, the listener
+# opened and closed: the moves pin_tr_expect counts.
+pin_tr_population() {
+	python3 - <<'EOF'
+import socket
+for fam, addr, n in ((socket.AF_INET, "127.0.0.1", 5),
+                     (socket.AF_INET6, "::1", 3)):
+    l = socket.socket(fam)
+    l.bind((addr, 7000))
+    l.listen(16)
+    for i in range(n):
+        c = socket.create_connection((addr, 7000))
+        s, _ = l.accept()
+        c.close()
+        s.recv(1)
+        s.close()
+    for i in range(2):
+        try:
+            socket.create_connection((addr, 7001))
+        except OSError:
+            pass
+    l.close()
+EOF
+}
+
+# pin_tr_expect BEFORE AFTER [none]: AFTER less BEFORE is, pair by pair,
+# pin_tr_population's moves (0 elsewhere; with "none", 0 everywhere),
+# and the pairs only the module's kprobes count read "- -" in both.
+pin_tr_expect() {
+	python3 - "$@" <<'EOF'
+import sys
+want = {("CLOSE", "SYN_SENT"): (7, 5), ("SYN_SENT", "ESTABLISHED"): (5, 3),
+        ("SYN_SENT", "CLOSE"): (2, 2), ("CLOSE", "LISTEN"): (1, 1),
+        ("LISTEN", "CLOSE"): (1, 1), ("SYN_RECV", "ESTABLISHED"): (5, 3),
+        ("ESTABLISHED", "FIN_WAIT1"): (5, 3),
+        ("ESTABLISHED", "CLOSE_WAIT"): (5, 3),
+        ("FIN_WAIT1", "FIN_WAIT2"): (5, 3),
+        ("CLOSE_WAIT", "LAST_ACK"): (5, 3), ("LAST_ACK", "CLOSE"): (5, 3)}
+if len(sys.argv) > 3:
+    want = {}
+dashes = {("LISTEN", "SYN_RECV"), ("SYN_RECV", "CLOSE"),
+          ("FIN_WAIT1", "TIME_WAIT"), ("FIN_WAIT1", "CLOSE"),
+          ("FIN_WAIT2", "TIME_WAIT"), ("FIN_WAIT2", "CLOSE"),
+          ("CLOSING", "TIME_WAIT"), ("CLOSING", "CLOSE"),
+          ("TIME_WAIT", "CLOSE")}
+def pairs(path):
+    lines = open(path).read().split("\n")
+    assert lines[0] == "tcpstates_transitions 1", lines[0]
+    assert lines[2] == "from to ipv4 ipv6", lines[2]
+    return {tuple(l.split()[:2]): l.split()[2:] for l in lines[3:] if l}
+a, b = pairs(sys.argv[1]), pairs(sys.argv[2])
+assert len(b) == 25 and a.keys() == b.keys(), (len(b), a.keys() ^ b.keys())
+bad = {}
+for k, v in b.items():
+    if k in dashes:
+        if v != ["-", "-"] or a[k] != ["-", "-"]:
+            bad[k] = (a[k], v)
+        continue
+    d = tuple(int(y) - int(x) for x, y in zip(a[k], v))
+    if d != want.get(k, (0, 0)):
+        bad[k] = (d, want.get(k, (0, 0)))
+print("pair: (got, want)", bad)
+assert not bad
+EOF
+}
+
+# pin_tr: DIR/tcpstates_transitions counts a fresh netns's moves by
+# family from the tracepoint (its pairs; "-" for the others); another
+# netns's file moves not at all meanwhile (a netns of its own); a netns
+# made after this one is gone, on its inode or not, starts from 0.
+pin_tr() {
+	local ns=$PNS-tr
+
+	ip netns add "$ns"
+	ip netns add "$ns-o"
+	ip -n "$ns" link set lo up
+	ip netns exec "$ns" cat "$PINS/tcpstates_transitions" >"$T/tr0"
+	ip netns exec "$ns-o" cat "$PINS/tcpstates_transitions" >"$T/tro0"
+	ip netns exec "$ns" bash -c "$(declare -f pin_tr_population)
+		pin_tr_population"
+	ip netns exec "$ns" cat "$PINS/tcpstates_transitions" >"$T/tr1"
+	ip netns exec "$ns-o" cat "$PINS/tcpstates_transitions" >"$T/tro1"
+	check "tcpstates_transitions: a population's moves exactly, per family" \
+		pin_tr_expect "$T/tr0" "$T/tr1"
+	check "tcpstates_transitions: the netns's inode, mode 0444" \
+		bash -c "grep -qx \"netns \$(ip netns exec '$ns' stat -L -c %i /proc/self/ns/net)\" '$T/tr1' &&
+			 [ \"\$(stat -L -c %a '$PINS/tcpstates_transitions')\" = 444 ]"
+	check "tcpstates_transitions: another netns, none of them" \
+		pin_tr_expect "$T/tro0" "$T/tro1" none
+	ip netns del "$ns"
+	ip netns del "$ns-o"
+	ip netns add "$ns"
+	ip netns exec "$ns" cat "$PINS/tcpstates_transitions" >"$T/tr2"
+	ip netns del "$ns"
+	check "tcpstates_transitions: a netns made after it, 0 (inode $(sed -n 's/^netns //p' "$T/tr2") after $(sed -n 's/^netns //p' "$T/tr1"))" \
+		bash -c "! awk 'NR > 3 && \$3 != \"-\" && \$3 + \$4 != 0' '$T/tr2' | grep -q ."
+	run 0 env TCPSTATES_PROC_TRANSITIONS="$T/none" TCPSTATES_BPF_DIR="$PINS" \
+		"$BIN" --transitions -j
+	check "--transitions without the module reads the pin: source pin" \
+		grep -q '"source":"pin"' "$T/out"
+}
+
 # pin_vs_ss DIR: the pinned file's states (v4 + v6) are ss -tan's
 pin_vs_ss() {
 	python3 - "$1" <<'EOF'
@@ -361,6 +464,7 @@ for k in ("netns", "states", "total", "time_wait"):
 			 done"
 	check "pinned file reads as uid 65534 (0444), the same counts" \
 		bash -c "diff <(grep -E '$PIN_COUNTS' '$T/pin1/pin.out') <(grep -E '$PIN_COUNTS' '$T/pin1/nobody.out')"
+	pin_tr
 	unshare -n cat "$PINS/tcpstates" >"$T/pin-other.out" 2>&1
 	# shellcheck disable=SC2016
 	unshare -n bash -c 'stat -L -c %i /proc/self/ns/net; cat "$1/tcpstates"' \

@@ -26,6 +26,13 @@
  * sockhelper threads N
  *   Start N threads that sleep, print "ready" and wait to be killed: a
  *   pid namespace of many tasks, for the pinned walk's ticks.
+ *
+ * sockhelper nivcsw OUT CMD [ARG...]
+ *   Run CMD, its output into OUT, and print "nivcsw N": how many times
+ *   it and what it waited for were switched out while runnable.  Beside
+ *   a sleeper on the same CPU, a count of the scheduling points CMD
+ *   passed that the host's load cannot make smaller (vm_reader.sh).
+ *   Exits as CMD did.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -34,8 +41,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -209,6 +219,30 @@ static int threads(int n)
 	return 0;
 }
 
+static int count_switches(const char *out, char **cmd)
+{
+	struct rusage ru;
+	int status, fd;
+	pid_t pid;
+
+	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		die(out);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		dup2(fd, 1);
+		execvp(cmd[0], cmd);
+		die(cmd[0]);
+	}
+	close(fd);
+	if (wait4(pid, &status, 0, &ru) != pid)
+		die("wait4");
+	printf("nivcsw %ld\n", ru.ru_nivcsw);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 int main(int argc, char **argv)
 {
 	int port, nl, ne, ntw, ncw, i, lfd = -1, c, s;
@@ -220,12 +254,15 @@ int main(int argc, char **argv)
 		return latency(atoi(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "threads"))
 		return threads(atoi(argv[2]));
+	if (argc >= 4 && !strcmp(argv[1], "nivcsw"))
+		return count_switches(argv[2], argv + 3);
 
 	if (argc != 7) {
 		fprintf(stderr, "usage: sockhelper ADDR PORT LISTEN ESTAB TIME_WAIT CLOSE_WAIT\n"
 				"       sockhelper leak ADDR PORT N\n"
 				"       sockhelper latency MS\n"
-				"       sockhelper threads N\n");
+				"       sockhelper threads N\n"
+				"       sockhelper nivcsw OUT CMD [ARG...]\n");
 		return 2;
 	}
 	port = atoi(argv[2]);
