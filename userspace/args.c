@@ -433,7 +433,7 @@ static void check_action(const struct ts_opts *o)
 
 /*
  * Transitions come from the module or the pins; ages from the module,
- * else from a sock_diag dump.
+ * the pins or a sock_diag dump.
  */
 static void check_module_only(const struct ts_opts *o)
 {
@@ -442,8 +442,8 @@ static void check_module_only(const struct ts_opts *o)
 
 	if (!ages && o->mode != TS_MODE_TRANSITIONS)
 		return;
-	if (ages && (o->source == TS_SRC_PIN || o->source == TS_SRC_BPF))
-		usage_err("--ages reads the module's %s or sock_diag; use --source module or netlink",
+	if (ages && o->source == TS_SRC_BPF)
+		usage_err("--ages reads the module's %s, the pinned one (tcpstates pin) or sock_diag; use --source module, pin or netlink",
 			  TS_PROC_AGES_DEFAULT);
 	if (!ages && o->source != TS_SRC_AUTO && o->source != TS_SRC_MODULE &&
 	    o->source != TS_SRC_PIN)

@@ -40,6 +40,9 @@
 #include "tcpstates_pin_direct.lskel.h"
 #include "tcpstates_pin_probe.lskel.h"
 #include "tcpstates_pin_tr.lskel.h"
+#include "tcpstates_pin_ages_direct.lskel.h"
+#include "tcpstates_pin_ages_probe.lskel.h"
+#include "tcpstates_ages.h"
 #include "tcpstates_transitions.h"
 
 #define TS_PIN_MAX_MADE		16
@@ -62,6 +65,14 @@ static const char * const ts_pin_files[TS_PIN_NR_FILES] = {
 #define TS_PIN_TR		"tcpstates_transitions"
 #define TS_PIN_TR_HOOK		"tcpstates_transitions_hook"
 
+/* pin_ages.bpf.c's file. */
+#define TS_PIN_AGES		"tcpstates_ages"
+
+/* The files pinned beside ts_pin_files[], each of its own program. */
+static const char * const ts_pin_extra[] = { TS_PIN_TR, TS_PIN_AGES };
+
+static_assert(!(TS_AGES - TCPSTATES_NR_AGES),
+	      "pin_ages.bpf.c's columns are the shared ones");
 static_assert(!(TS_TR_PAIRS - TCPSTATES_NR_TRANSITIONS) &&
 	      !(TS_TR_STATES - TCPSTATES_NR_STATES),
 	      "pin_tr.bpf.c's tables are the shared ones");
@@ -347,24 +358,21 @@ static int pin_file(const char *gen, const char *name, int prog,
  * program (5.16), against its limit of a million: the tests keep the
  * programs well inside it on every kernel.
  */
-static void report_verified(const int fds[TS_PIN_NR_FILES])
+static void report_verified(const char *name, int fd)
 {
 	struct bpf_prog_info info;
 	union bpf_attr attr;
-	unsigned int i;
 
 	if (!getenv("TCPSTATES_BPF_DEBUG"))
 		return;
-	for (i = 0; i < TS_PIN_NR_FILES; i++) {
-		memset(&info, 0, sizeof(info));
-		memset(&attr, 0, sizeof(attr));
-		attr.info.bpf_fd = fds[i];
-		attr.info.info_len = sizeof(info);
-		attr.info.info = (__u64)(unsigned long)&info;
-		if (!skel_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)))
-			fprintf(stderr, "tcpstates: pin: %s: %u instructions verified\n",
-				ts_pin_files[i], info.verified_insns);
-	}
+	memset(&info, 0, sizeof(info));
+	memset(&attr, 0, sizeof(attr));
+	attr.info.bpf_fd = fd;
+	attr.info.info_len = sizeof(info);
+	attr.info.info = (__u64)(unsigned long)&info;
+	if (!skel_sys_bpf(BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof(attr)))
+		fprintf(stderr, "tcpstates: pin: %s: %u instructions verified\n",
+			name, info.verified_insns);
 }
 
 /*
@@ -456,6 +464,131 @@ out:
 	return ret ? -1 : 0;
 }
 
+/* The shared columns into the program's: bounds, and the header line. */
+static void ages_tables(struct ts_ages_io *io)
+{
+	size_t len = snprintf(io->head, sizeof(io->head), "state");
+	unsigned int i;
+
+	for (i = 0; i < TCPSTATES_NR_AGES; i++) {
+		if (i < TCPSTATES_NR_AGES - 1)
+			io->bound_ms[i] = tcpstates_age_bounds[i] * 1000ULL;
+		if (len < sizeof(io->head))
+			len += snprintf(io->head + len, sizeof(io->head) - len,
+					" %s", tcpstates_age_names[i]);
+	}
+}
+
+/* A sysctl of this netns in seconds, or 0. */
+static unsigned long long sysctl_secs(const char *name)
+{
+	char path[PATH_MAX];
+	unsigned long long s = 0;
+	size_t len;
+	char *buf;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/%s", name);
+	if (!ts_read_file(path, &buf, &len)) {
+		s = strtoull(buf, NULL, 10);
+		free(buf);
+	}
+	return s;
+}
+
+/*
+ * HZ, which a BPF program cannot know, into @io: a read of @prog in this
+ * netns leaves its tcp_fin_timeout and tcp_keepalive_time in jiffies,
+ * which are their values in seconds times HZ exactly (the sysctls store
+ * seconds * HZ).  0, or -1 with the reason said.
+ */
+static int ages_hz(int prog, struct ts_ages_io *io)
+{
+	unsigned long long fin, ka, hz = 0;
+	union bpf_attr attr;
+	int link, fd = -1;
+	size_t len;
+	char *buf;
+
+	link = attach(prog);
+	if (link >= 0) {
+		memset(&attr, 0, sizeof(attr));
+		attr.iter_create.link_fd = link;
+		fd = skel_sys_bpf(BPF_ITER_CREATE, &attr, sizeof(attr));
+		close(link);
+	}
+	if (fd < 0 || ts_read_fd(fd, &buf, &len)) {
+		ts_err("pin: %s: a first read: %s", TS_PIN_AGES,
+		       strerror(errno));
+		return -1;
+	}
+	free(buf);
+	fin = sysctl_secs("tcp_fin_timeout");
+	ka = sysctl_secs("tcp_keepalive_time");
+	if (fin && io->cal_fin > 0 && !(io->cal_fin % fin))
+		hz = io->cal_fin / fin;
+	else if (ka && io->cal_keepalive > 0 && !(io->cal_keepalive % ka))
+		hz = io->cal_keepalive / ka;
+	if (hz < 24 || hz > 10000) {
+		ts_err("pin: %s: cannot tell the kernel's HZ (tcp_fin_timeout %llu s is %d jiffies, tcp_keepalive_time %llu s %d)",
+		       TS_PIN_AGES, fin, io->cal_fin, ka, io->cal_keepalive);
+		return -1;
+	}
+	io->hz = hz;
+	return 0;
+}
+
+/*
+ * ages_direct() and ages_probe(): DIR/VERSION-PID/tcpstates_ages, mode
+ * @mode, by one walk variant (as load_direct() and load_probe()); the
+ * kernel's -errno if it refused the program, 1 if a later step failed
+ * (said), 0.
+ */
+#define TS_DEFINE_AGES_PIN(variant)					\
+static int ages_##variant(const char *gen, unsigned int mode,		\
+			  unsigned int stretch)				\
+{									\
+	struct ts_pin_ages_##variant *s = ts_pin_ages_##variant##__open(); \
+	int ret;							\
+									\
+	if (!s)								\
+		return -errno;						\
+	ts_bpf_log_setup(&s->ctx);					\
+	ret = ts_pin_ages_##variant##__load(s);				\
+	ts_bpf_log_print("pinned ages " #variant, ret);			\
+	if (!ret) {							\
+		report_verified(TS_PIN_AGES,				\
+				s->progs.tcpstates_pin_ages.prog_fd);	\
+		s->bss->ts_stretch_max = stretch;			\
+		ages_tables(&s->bss->ts_ages_io);			\
+		ret = ages_hz(s->progs.tcpstates_pin_ages.prog_fd,	\
+			      &s->bss->ts_ages_io) ||			\
+		      pin_file(gen, TS_PIN_AGES,			\
+			       s->progs.tcpstates_pin_ages.prog_fd, mode); \
+	}								\
+	ts_pin_ages_##variant##__destroy(s);				\
+	return ret;							\
+}
+
+TS_DEFINE_AGES_PIN(direct)
+TS_DEFINE_AGES_PIN(probe)
+
+/* As load(): the plain-load walk, else the probe-read one. */
+static int pin_ages(const char *gen, unsigned int mode)
+{
+	const char *probe = getenv("TCPSTATES_BPF_PROBE_READ");
+	unsigned int stretch = preemptible() ? 0 : TS_PIN_STRETCH;
+	int ret = -EINVAL;
+
+	if (!probe || !strcmp(probe, "0"))
+		ret = ages_direct(gen, mode, stretch);
+	if (ret < 0 && ret != -EPERM)
+		ret = ages_probe(gen, mode, stretch);
+	if (ret < 0)
+		ts_err("pin: %s: load: %s", TS_PIN_AGES,
+		       ts_bpf_reason(ret, TS_PIN_REFUSED));
+	return ret ? -1 : 0;
+}
+
 /*
  * DIR/VERSION-PID/ with each of ts_pin_files[], mode @mode; tcpstates_all
  * 0400 whatever the mode, as the module's: it shows every container.
@@ -471,13 +604,16 @@ static int pin_files(const char *gen, unsigned int mode)
 		ts_err("pin: load: %s", ts_bpf_reason(ret, TS_PIN_REFUSED));
 		goto out;
 	}
-	report_verified(fds);
+	for (i = 0; i < TS_PIN_NR_FILES; i++)
+		report_verified(ts_pin_files[i], fds[i]);
 	for (i = 0; i < TS_PIN_NR_FILES && !ret; i++)
 		ret = pin_file(gen, ts_pin_files[i], fds[i],
 			       i == TS_PIN_ALL ? 0400 : mode);
 	/* Said, and the other files pinned all the same. */
 	if (!ret && pin_transitions(gen, mode))
 		ts_err("pin: %s not pinned; the other files are", TS_PIN_TR);
+	if (!ret && pin_ages(gen, mode))
+		ts_err("pin: %s not pinned; the other files are", TS_PIN_AGES);
 out:
 	for (i = 0; i < TS_PIN_NR_FILES; i++)
 		if (fds[i] >= 0)
@@ -568,6 +704,23 @@ static int symlink_over(const char *dir, const char *name, const char *target)
 	return 0;
 }
 
+/* Whether DIR/VERSION-PID @gen holds @name. */
+static bool pinned(const char *gen, const char *name)
+{
+	char path[PATH_MAX];
+
+	return (size_t)snprintf(path, sizeof(path), "%s/%s", gen, name) <
+	       sizeof(path) && !access(path, F_OK);
+}
+
+static void unlink_in(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+}
+
 /* "1.0" as bpffs takes a name: "1_0". */
 static void version_name(const char *version, char *buf, size_t len)
 {
@@ -642,10 +795,15 @@ int ts_pin(const char *dir, const char *version, unsigned int mode)
 	usleep(TS_PIN_GRACE_US);
 	remove_gens(dir, gen);
 	ret = 0;
-	for (i = 0; i <= ARRAY_SIZE(ts_pin_files); i++) {
-		name = i < ARRAY_SIZE(ts_pin_files) ? ts_pin_files[i] : TS_PIN_TR;
+	for (i = 0; i < ARRAY_SIZE(ts_pin_files) + ARRAY_SIZE(ts_pin_extra);
+	     i++) {
+		name = i < ARRAY_SIZE(ts_pin_files) ? ts_pin_files[i] :
+		       ts_pin_extra[i - ARRAY_SIZE(ts_pin_files)];
 		snprintf(target, sizeof(target), "%s/%s", TS_PIN_CURRENT, name);
-		if (symlink_over(dir, name, target))
+		/* A file that could not be pinned gets no dangling link. */
+		if (!pinned(u->gen, name))
+			unlink_in(dir, name);
+		else if (symlink_over(dir, name, target))
 			ret = -1;
 	}
 	free(u);
@@ -663,14 +821,11 @@ int ts_unpin(const char *dir)
 
 	if (access(dir, F_OK) && errno == ENOENT)
 		return 0;
-	for (i = 0; i < ARRAY_SIZE(ts_pin_files); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, ts_pin_files[i]);
-		unlink(path);
-	}
-	snprintf(path, sizeof(path), "%s/%s", dir, TS_PIN_TR);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/%s", dir, TS_PIN_CURRENT);
-	unlink(path);
+	for (i = 0; i < ARRAY_SIZE(ts_pin_files); i++)
+		unlink_in(dir, ts_pin_files[i]);
+	for (i = 0; i < ARRAY_SIZE(ts_pin_extra); i++)
+		unlink_in(dir, ts_pin_extra[i]);
+	unlink_in(dir, TS_PIN_CURRENT);
 	remove_gens(dir, NULL);
 	snprintf(path, sizeof(path), "%s/%s", dir, ts_pin_files[0]);
 	if (!access(path, F_OK) || (errno != ENOENT && errno != ENOTDIR)) {

@@ -22,6 +22,7 @@
 
 #include "source.h"
 #include "tcpstates_bpf.h"
+#include "tcpstates_ages.h"
 #include "tcpstates_transitions.h"
 
 /* One pinned file, read whole. */
@@ -39,6 +40,8 @@ static const char *pin_name(enum ts_mode mode)
 {
 	if (mode == TS_MODE_TRANSITIONS)
 		return "tcpstates_transitions";
+	if (mode == TS_MODE_AGES)
+		return "tcpstates_ages";
 	if (mode == TS_MODE_ALL)
 		return "tcpstates_all";
 	if (mode == TS_MODE_PORTS)
@@ -66,12 +69,22 @@ static void pin_version(const struct ts_pin_file *f, char *ver, size_t len)
 	ts_err_quiet = quiet;
 }
 
-static int open_error(const struct ts_pin_file *f, int err)
+/* The format a file of @mode carries on its first line, as the module's. */
+static unsigned long long pin_format(enum ts_mode mode)
+{
+	if (mode == TS_MODE_TRANSITIONS)
+		return TCPSTATES_TRANSITIONS_VERSION;
+	if (mode == TS_MODE_AGES)
+		return TCPSTATES_AGES_VERSION;
+	return TCPSTATES_FORMAT_VERSION;
+}
+
+static int open_error(const struct ts_pin_file *f, enum ts_mode mode, int err)
 {
 	if (err == ENOENT)
 		ts_err("%s: not pinned: run tcpstates pin, or use --source %s",
-		       f->path, strstr(f->path, "_all") ? "bpf" :
-		       strstr(f->path, "_transitions") ? "module" : "netlink");
+		       f->path, mode == TS_MODE_ALL ? "bpf" :
+		       mode == TS_MODE_TRANSITIONS ? "module" : "netlink");
 	else if (err == EACCES || err == EPERM)
 		ts_err("%s: permission denied: the pin's mode keeps it from this user (tcpstates pin --mode)",
 		       f->path);
@@ -150,9 +163,8 @@ static int pin_read(struct ts_pin_file *f, enum ts_mode mode)
 	snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, pin_name(mode));
 	ret = ts_read_file(f->path, &f->buf, &f->len);
 	if (ret)
-		return open_error(f, -ret);
-	if (check_format(f, mode == TS_MODE_TRANSITIONS ?
-			 TCPSTATES_TRANSITIONS_VERSION : TCPSTATES_FORMAT_VERSION)) {
+		return open_error(f, mode, -ret);
+	if (check_format(f, pin_format(mode))) {
 		free(f->buf);
 		return -1;
 	}
@@ -184,6 +196,19 @@ int ts_read_pin_transitions(const char *dir, const char *reader,
 	ret = ts_parse_transitions(f.buf, f.len, f.path, tr);
 	free(f.buf);
 	tr->source = TS_SRC_PIN;
+	return ret;
+}
+
+int ts_read_pin_ages(const char *dir, const char *reader, struct ts_ages *a)
+{
+	struct ts_pin_file f = { .dir = dir, .reader = reader };
+	int ret;
+
+	if (pin_read(&f, TS_MODE_AGES))
+		return -1;
+	ret = ts_parse_ages(f.buf, f.len, f.path, a);
+	free(f.buf);
+	a->source = TS_SRC_PIN;
 	return ret;
 }
 

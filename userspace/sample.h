@@ -122,7 +122,7 @@ struct ts_transitions {
 #define TS_AGES_VERSION		TCPSTATES_AGES_VERSION
 
 struct ts_ages {
-	enum ts_source source;		/* the module, for now */
+	enum ts_source source;		/* the module, the pin or sock_diag */
 	unsigned long long netns;
 	bool aged[TCPSTATES_NR_STATES];
 	unsigned long long sockets[TCPSTATES_NR_STATES][TS_NR_AGES];

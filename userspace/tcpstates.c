@@ -402,6 +402,8 @@ static int one_ages(const struct ts_opts *o, unsigned long i, void *ctx)
 	(void)ctx;
 	if (o->source == TS_SRC_NETLINK)
 		ret = ts_read_ages_netlink(&a);
+	else if (o->source == TS_SRC_PIN)
+		ret = ts_read_pin_ages(pin_dir(), TS_VERSION, &a);
 	else
 		ret = ts_read_ages(ages_path(), &a);
 	if (ret)
@@ -460,10 +462,14 @@ int main(int argc, char **argv)
 		return ts_finish(run_sets(&o));
 	if (o.mode == TS_MODE_TRANSITIONS)
 		return ts_finish(run_transitions(&o));
-	/* The module's ages, else a sock_diag dump's: once, for a watch. */
+	/*
+	 * The module's ages, else the pinned ones, else a sock_diag dump's
+	 * (no SYN_SENT and SYN_RECV ages): once, for a watch.
+	 */
 	if (o.mode == TS_MODE_AGES && o.source == TS_SRC_AUTO)
-		o.source = access(ages_path(), F_OK) ? TS_SRC_NETLINK :
-			   TS_SRC_MODULE;
+		o.source = !access(ages_path(), F_OK) ? TS_SRC_MODULE :
+			   ts_pin_has(pin_dir(), TS_MODE_AGES) ? TS_SRC_PIN :
+			   TS_SRC_NETLINK;
 	if (o.mode == TS_MODE_AGES)
 		return ts_finish(run_watch(&o, one_ages, NULL));
 	/* Resolved once, so a watch never mixes sources. */

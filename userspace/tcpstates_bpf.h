@@ -38,6 +38,26 @@
 #define TS_TR_NETNS		4096
 #define TS_TR_CPUS		8192
 
+/*
+ * The pinned ages (pin_ages.bpf.c): the columns (TCPSTATES_NR_AGES,
+ * checked in pin.c) and the bytes of their header line.
+ */
+#define TS_AGES			7
+#define TS_AGE_HEAD		64
+
+/*
+ * The pinned ages' globals, in their .bss: both walks' light skeletons
+ * map it as this type, so that pin.c fills either through one pointer.
+ */
+struct ts_ages_io {
+	__u64 hz;			/* set by pin.c once it knows */
+	__u64 bound_ms[TS_AGES - 1];	/* each column's upper bound */
+	char head[TS_AGE_HEAD];		/* "state <1s ..." */
+	/* Out, of a read while hz is 0: the netns's sysctls, in jiffies. */
+	__s32 cal_fin;
+	__s32 cal_keepalive;
+};
+
 /* counts[state * 2 + family]: 12 states by 2 families, a power of 2. */
 #define TS_BPF_CELLS		32
 

@@ -84,6 +84,27 @@ enum {
  */
 #define TS_UNDO			16
 
+/*
+ * A walk by age (pin_ages.bpf.c, with TS_WALK_AGES) counts each socket in
+ * a cell of the includer's, state * 8 + age column, which ts_age_cell()
+ * names from the socket; the others count state * 2 + family.
+ */
+#ifdef TS_WALK_AGES
+#define TS_WALK_CELLS		128
+static __always_inline __u32 ts_age_cell(struct ts_walk_ages_in *in,
+					 __u64 sk, __u32 raw, __u32 state);
+#else
+#define TS_WALK_CELLS		TS_BPF_CELLS
+#endif
+
+/* Keeps a loop over 128 cells a loop: clang would make it a memset(). */
+static __always_inline void ts_cells_loop(void)
+{
+#ifdef TS_WALK_AGES
+	asm volatile("" : : : "memory");
+#endif
+}
+
 struct ts_walk {
 	__u64 base;		/* address of the first bucket's chain head */
 	__u64 stride;		/* bytes from one bucket to the next */
@@ -117,8 +138,11 @@ struct ts_walk {
 	__u32 pad;
 	__u64 restarts;
 	__u64 incomplete;
-	__u64 counts[TS_BPF_CELLS];	/* state * 2 + family */
-	__u32 chain[TS_BPF_CELLS];	/* a long chain's sockets past log[] */
+	__u64 counts[TS_WALK_CELLS];	/* state * 2 + family */
+	__u32 chain[TS_WALK_CELLS];	/* a long chain's sockets past log[] */
+#ifdef TS_WALK_AGES
+	struct ts_walk_ages_in ages;	/* the clocks ts_age_cell() reads */
+#endif
 #ifndef TS_BPF_DIRECT
 	__u8 heads[TS_HEADS_BYTES];	/* bucket heads from hslot on */
 #endif
@@ -176,7 +200,7 @@ static __always_inline void group_count(struct ts_walk *w, __u32 state,
 
 static __always_inline void chain_count(struct ts_walk *w, __u32 cell)
 {
-	cell &= TS_BPF_CELLS - 1;
+	cell &= TS_WALK_CELLS - 1;
 	if (w->log_n < TS_UNDO) {
 		w->counts[cell]++;
 		w->log[w->log_n & (TS_UNDO - 1)] = cell;
@@ -194,12 +218,14 @@ static __always_inline void chain_drop(struct ts_walk *w)
 
 	w->keys_n = 0;
 	for (i = 0; i < TS_UNDO && i < w->log_n; i++)
-		w->counts[w->log[i] & (TS_BPF_CELLS - 1)]--;
+		w->counts[w->log[i] & (TS_WALK_CELLS - 1)]--;
 	w->log_n = 0;
 	if (!w->chain_n)
 		return;
-	for (i = 0; i < TS_BPF_CELLS; i++)
+	for (i = 0; i < TS_WALK_CELLS; i++) {
 		w->chain[i] = 0;
+		ts_cells_loop();
+	}
 	w->chain_n = 0;
 }
 
@@ -215,9 +241,10 @@ static __always_inline void chain_commit(struct ts_walk *w, const bool groups)
 	w->log_n = 0;
 	if (!w->chain_n)
 		return;
-	for (i = 0; i < TS_BPF_CELLS; i++) {
+	for (i = 0; i < TS_WALK_CELLS; i++) {
 		w->counts[i] += w->chain[i];
 		w->chain[i] = 0;
+		ts_cells_loop();
 	}
 	w->chain_n = 0;
 }
@@ -275,15 +302,22 @@ static __always_inline bool sock_mine(struct ts_walk *w, __u64 net,
 	return w->last_ok;
 }
 
-/* One socket of the netns, in state @state: into counts[], or by group. */
+/*
+ * One socket @sk of the netns, in state @state (@raw its sk_state): into
+ * counts[], by age or family, or by group.
+ */
 static __always_inline void sock_count(struct ts_walk *w, const bool groups,
-				       __u32 state, __u32 fam, __u32 lport,
-				       __u32 rport)
+				       __u64 sk, __u32 raw, __u32 state,
+				       __u32 fam, __u32 lport, __u32 rport)
 {
 	if (groups)
 		group_count(w, state, lport, rport);
 	else
+#ifdef TS_WALK_AGES
+		chain_count(w, ts_age_cell(&w->ages, sk, raw, state));
+#else
 		chain_count(w, state * 2 + fam);
+#endif
 }
 
 /* A table or a socket did not read: the walk stops, and says so. */
@@ -404,7 +438,8 @@ static __always_inline long walk_step_probe(void *data, const bool groups)
 		state = sock_state(sk, buf[o_state], w->listen);
 		if (state) {
 			fam = *(__u16 *)(buf + o_fam) == TS_AF_INET6;
-			sock_count(w, groups, state, fam, *(__u16 *)(buf + o_num),
+			sock_count(w, groups, sk, buf[o_state], state, fam,
+				   *(__u16 *)(buf + o_num),
 				   bpf_ntohs(*(__u16 *)(buf + o_dport)));
 		}
 	}
@@ -488,12 +523,11 @@ static __always_inline long walk_step_plain(void *data, const bool groups)
 		if (sock_mine(w, (__u64)sk->skc_net.net, groups)) {
 			state = sock_state(node - w->nulls_off, sk->skc_state,
 					   w->listen);
-			if (state && groups)
-				group_count(w, state, sk->skc_num,
-					    bpf_ntohs(sk->skc_dport));
-			else if (state)
-				chain_count(w, state * 2 +
-					    (sk->skc_family == TS_AF_INET6));
+			if (state)
+				sock_count(w, groups, node - w->nulls_off,
+					   sk->skc_state, state,
+					   sk->skc_family == TS_AF_INET6,
+					   sk->skc_num, bpf_ntohs(sk->skc_dport));
 		}
 		node = node_number(w, sk->skc_nulls_node.next);
 	}
@@ -527,8 +561,10 @@ static __always_inline void ts_walk_clear(struct ts_walk *w)
 {
 	__u32 i;
 
-	for (i = 0; i < TS_BPF_CELLS; i++)
+	for (i = 0; i < TS_WALK_CELLS; i++) {
 		w->counts[i] = 0;
+		ts_cells_loop();
+	}
 	w->restarts = 0;
 	w->incomplete = 0;
 	w->err = 0;

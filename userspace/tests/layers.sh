@@ -26,7 +26,8 @@ FILES=(
 	err.h:model err.c:model sample.h:model parse.c:model tabular.c:model
 	parse_fixed.c:model parse_tr.c:model parse_ages.c:model
 	source.h:source tcpstates_bpf.h:source tcpstates_walk.bpf.h:source
-	tcpstates.bpf.c:source pin.bpf.c:source pin_tr.bpf.c:source
+	tcpstates_pin.bpf.h:source tcpstates.bpf.c:source pin.bpf.c:source
+	pin_tr.bpf.c:source pin_ages.bpf.c:source
 	module.c:source tunables.c:source netlink.c:source netlink_ages.c:source
 	pinread.c:source
 	bpf.c:source bpf_none.c:source pin.c:source
@@ -38,7 +39,8 @@ FILES=(
 # Made by the build, from the bpf source: part of the source layer.
 GENERATED="vmlinux.h tcpstates_direct.lskel.h tcpstates_probe.lskel.h"
 GENERATED+=" tcpstates_pin_direct.lskel.h tcpstates_pin_probe.lskel.h"
-GENERATED+=" tcpstates_pin_tr.lskel.h"
+GENERATED+=" tcpstates_pin_tr.lskel.h tcpstates_pin_ages_direct.lskel.h"
+GENERATED+=" tcpstates_pin_ages_probe.lskel.h"
 
 declare -A layer order
 bad=0

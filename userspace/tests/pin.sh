@@ -137,6 +137,110 @@ pin_tr() {
 		grep -q '"source":"pin"' "$T/out"
 }
 
+# pin_ages_population OUT PINS BIN: in this netns, 3 connections (v4, v6,
+# v4) 2.5 s old, then 2 young ones, one of them closed by its client (a
+# FIN_WAIT2 timewait sock and a CLOSE_WAIT socket); then the pinned ages,
+# the pinned counts and sock_diag's ages, read at once.
+pin_ages_population() {
+	python3 - "$@" <<'EOF'
+import os, socket, subprocess, sys, time
+out, pins, bin = sys.argv[1:4]
+keep = []
+def pair(addr, l):
+    c = socket.create_connection((addr, l.getsockname()[1]))
+    s, _ = l.accept()
+    keep.extend((c, s))
+    return c, s
+l4 = socket.socket(socket.AF_INET)
+l4.bind(("127.0.0.1", 0))
+l4.listen(16)
+l6 = socket.socket(socket.AF_INET6)
+l6.bind(("::1", 0))
+l6.listen(16)
+pair("127.0.0.1", l4)
+pair("::1", l6)
+pair("127.0.0.1", l4)
+time.sleep(2.5)
+pair("::1", l6)
+c, s = pair("127.0.0.1", l4)
+keep.remove(c)
+c.close()
+time.sleep(0.2)
+env = dict(os.environ, TCPSTATES_PROC_AGES="/nonexistent",
+           TCPSTATES_BPF_DIR=pins)
+for name, cmd in (("ages", ["cat", pins + "/tcpstates_ages"]),
+                  ("counts", ["cat", pins + "/tcpstates"]),
+                  ("nl", [bin, "--ages", "--source", "netlink", "-j"]),
+                  ("auto", [bin, "--ages", "-j"])):
+    with open(out + "/" + name, "w") as f:
+        subprocess.run(cmd, stdout=f, check=True, env=env)
+EOF
+}
+
+# pin_ages_expect DIR: pin_ages_population's ages: the old sockets in
+# <10s, the young in <1s, as sock_diag ages them; each row sums to the
+# pinned file's count; LISTEN dashes; the module's grammar; auto read it.
+pin_ages_expect() {
+	python3 - "$1" "$DATA/ages_ok.txt" <<'EOF'
+import json, sys
+d = sys.argv[1]
+lines = open(d + "/ages").read().split("\n")
+good = open(sys.argv[2]).read().split("\n")
+assert lines[0] == "tcpstates_ages 1", lines[0]
+assert lines[2] == good[2], (lines[2], good[2])
+rows = {}
+for l in lines[3:]:
+    if l:
+        f = l.split()
+        rows[f[0]] = f[1:]
+assert list(rows) == [l.split()[0] for l in good[3:] if l], list(rows)
+assert rows["LISTEN"] == ["-"] * 7, rows["LISTEN"]
+want = {"ESTABLISHED": [2, 6], "FIN_WAIT2": [1, 0], "CLOSE_WAIT": [1, 0]}
+for st, r in rows.items():
+    if st != "LISTEN":
+        w = want.get(st, [0, 0]) + [0] * 5
+        assert [int(x) for x in r] == w, (st, r, w)
+counts = {}
+for l in open(d + "/counts"):
+    f = l.split()
+    if len(f) == 3 and f[0] in rows:
+        counts[f[0]] = int(f[1]) + int(f[2])
+for st, r in rows.items():
+    if st != "LISTEN":
+        assert sum(int(x) for x in r) == counts[st], (st, r, counts[st])
+nl = json.load(open(d + "/nl"))["ages"]
+for st in ("ESTABLISHED", "FIN_WAIT2", "CLOSE_WAIT", "TIME_WAIT"):
+    got = [int(x) for x in rows[st]]
+    assert [nl[st][k] for k in ("lt_1s", "lt_10s", "lt_1m")] == got[:3], \
+        (st, nl[st], got)
+a = json.load(open(d + "/auto"))
+assert a["source"] == "pin", a["source"]
+EOF
+}
+
+# pin_ages: DIR/tcpstates_ages ages a fresh netns's sockets by the
+# module's rules; another netns's file has none of them.
+pin_ages() {
+	local ns=$PNS-ag
+
+	mkdir -p "$T/ages"
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	# shellcheck disable=SC2016
+	ip netns exec "$ns" bash -c "$(declare -f pin_ages_population)"'
+		pin_ages_population "$@"' _ "$T/ages" "$PINS" "$BIN"
+	check "tcpstates_ages: sockets 2.5 s apart in their columns, as sock_diag ages them; rows are the counts" \
+		pin_ages_expect "$T/ages"
+	check "tcpstates_ages: the netns's inode, mode 0444" \
+		bash -c "grep -qx \"netns \$(ip netns exec '$ns' stat -L -c %i /proc/self/ns/net)\" '$T/ages/ages' &&
+			 [ \"\$(stat -L -c %a '$PINS/tcpstates_ages')\" = 444 ]"
+	ip netns del "$ns"
+	unshare -n cat "$PINS/tcpstates_ages" >"$T/ages/other"
+	check "tcpstates_ages: another netns, none of them" \
+		awk 'NR > 3 && $1 != "LISTEN" { for (i = 2; i <= 8; i++) if ($i != 0) bad = 1 }
+		     END { exit bad || NR != 14 }' "$T/ages/other"
+}
+
 # pin_vs_ss DIR: the pinned file's states (v4 + v6) are ss -tan's
 pin_vs_ss() {
 	python3 - "$1" <<'EOF'
@@ -465,6 +569,7 @@ for k in ("netns", "states", "total", "time_wait"):
 	check "pinned file reads as uid 65534 (0444), the same counts" \
 		bash -c "diff <(grep -E '$PIN_COUNTS' '$T/pin1/pin.out') <(grep -E '$PIN_COUNTS' '$T/pin1/nobody.out')"
 	pin_tr
+	pin_ages
 	unshare -n cat "$PINS/tcpstates" >"$T/pin-other.out" 2>&1
 	# shellcheck disable=SC2016
 	unshare -n bash -c 'stat -L -c %i /proc/self/ns/net; cat "$1/tcpstates"' \

@@ -558,13 +558,15 @@ module_only() {
 module_only transitions trans tr_ok.txt TCPSTATES_PROC_TRANSITIONS
 # The pinned file (pin_tr.bpf.c) is the module's grammar; to the reader a
 # directory of pins is files and symlinks as pin.c makes them.
-trpins() { # DIR FIXTURE: pins of this reader's version, holding FIXTURE
-	local gen
+# DIR FIXTURE [NAME]: pins of this reader's version, FIXTURE as the file
+# NAME (tcpstates_transitions)
+trpins() {
+	local gen name=${3:-tcpstates_transitions}
 	gen="$("$BIN" --version | sed -n 's/^tcpstates \([0-9.]*\) .*/\1/p' | tr . _)-1"
 	mkdir -p "$1/$gen"
-	cp "$DATA/$2" "$1/$gen/tcpstates_transitions"
+	cp "$DATA/$2" "$1/$gen/$name"
 	ln -sfn "$gen" "$1/current"
-	ln -sfn current/tcpstates_transitions "$1/tcpstates_transitions"
+	ln -sfn "current/$name" "$1/$name"
 }
 # tr_cut: JSON but its time and source
 tr_cut() { sed 's/"time":"[^"]*"//; s/"source":"[a-z]*"//'; }
@@ -700,11 +702,25 @@ check "--ages prometheus -s: the shown states with an age only" bash -c "
 	! grep -q 'state=\"syn_sent\"' '$T/out'"
 expect_err "--ages: --label min_age_seconds is the reader's own" 2 \
 	"\"min_age_seconds\" is a label tcpstates sets itself" ages ages_ok.txt -p --label min_age_seconds=1
-for src in pin bpf; do
-	expect_err "--ages --source $src is refused" 2 \
-		"--ages reads the module's /proc/tcpstates_ages or sock_diag; use --source module or netlink" \
-		ages ages_ok.txt --source "$src"
-done
+expect_err "--ages --source bpf is refused" 2 \
+	"--ages reads the module's /proc/tcpstates_ages, the pinned one (tcpstates pin) or sock_diag; use --source module, pin or netlink" \
+	ages ages_ok.txt --source bpf
+# The pinned file (pin_ages.bpf.c) is the module's grammar.
+trpins "$T/agepins" ages_ok.txt tcpstates_ages
+ages ages_ok.txt -j | tr_cut >"$T/ages_mod.cut"
+run 0 env TCPSTATES_PROC_AGES="$T/none" TCPSTATES_BPF_DIR="$T/agepins" \
+	"$BIN" --ages -j
+check "--ages without the module: the pinned file, source pin" \
+	eval "grep -q '\"source\":\"pin\"' '$T/out' && [ ! -s '$T/err' ] &&
+	      tr_cut <'$T/out' | cmp -s - '$T/ages_mod.cut'"
+run 0 env TCPSTATES_PROC_AGES="$DATA/ages_dashes.txt" \
+	TCPSTATES_BPF_DIR="$T/agepins" "$BIN" --ages --source pin -j
+check "--ages --source pin: the pinned file, with the module's there" \
+	eval "grep -q '\"source\":\"pin\"' '$T/out' &&
+	      tr_cut <'$T/out' | cmp -s - '$T/ages_mod.cut'"
+expect_err "--ages --source pin, nothing pinned" 1 \
+	"tcpstates_ages: not pinned: run tcpstates pin, or use --source netlink" \
+	env TCPSTATES_BPF_DIR="$T/nopins" "$BIN" --ages --source pin
 expect_err "--ages --source module without the module" 1 \
 	"--ages needs the module's $T/none (not loaded?)" \
 	env TCPSTATES_PROC_AGES="$T/none" "$BIN" --ages --source module
@@ -1364,6 +1380,9 @@ if [ -n "$ns_ready" ] && command -v setpriv >/dev/null; then
 			grep -q '^tcpstates_transitions_total{netns=\"[0-9]*\",from=\"close\",to=\"syn_sent\",family=\"ipv4\"} [0-9]*\$' \
 				'$T/tf/tcpstates_transitions.prom' &&
 			! grep -q 'to=\"time_wait\"' '$T/tf/tcpstates_transitions.prom'"
+		check "host unit, no module: the pins' ages" bash -c "
+			grep -q '^tcpstates_sockets_aged{netns=\"[0-9]*\",state=\"established\",min_age_seconds=\"0\"} [0-9]*\$' \
+				'$T/tf/tcpstates_ages.prom'"
 		TCPSTATES_BPF_DIR=$UPINS UNIT_KEY=ExecStop as_unit \
 			"$UNITS/tcpstates-pin.service" "" "$T/tf"
 		check "pin unit's ExecStop unpins" \

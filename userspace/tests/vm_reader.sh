@@ -710,8 +710,13 @@ age_rows() {
 	grep -o '"[A-Z_0-9]*":{"lt_1s":[0-9]*,"lt_10s":[0-9]*,"lt_1m":[0-9]*,"lt_10m":[0-9]*,"lt_1h":[0-9]*,"lt_1d":[0-9]*,"ge_1d":[0-9]*' "$1" |
 		sed 's/"[a-z_0-9]*"://g; s/[{"]//g; s/:/ /; s/,/ /g'
 }
-# age_between M1 N M2: N's older-than counts between M1's and M2's
+# age_between M1 N M2: N's older-than counts between M1's and M2's (an
+# empty read fails: awk would take the next file for it)
 age_between() {
+	if [ ! -s "$1" ] || [ ! -s "$2" ] || [ ! -s "$3" ]; then
+		echo "# age_between: an empty read"
+		return 1
+	fi
 	awk 'FNR == 1 { f++ }
 	     { t = 0; for (i = 8; i >= 2; i--) { t += $i; o[f, $1, i] = t }
 	       tot[f, $1] = t; if (f == 2) st[$1] = 1 }
@@ -736,6 +741,37 @@ check "--ages --source netlink: SYN_SENT and SYN_RECV not aged, the rest are" \
 	  "$(wc -l <"$F.an.rows")" = 8 ]
 check "--ages: netlink's ages between two of the module's, state by state" \
 	age_between "$F.am1.rows" "$F.an.rows" "$F.am2.rows"
+
+# pin_ages PINS: DIR/tcpstates_ages against the module's file, as
+# netlink's ages are checked above: a module read, a pin read, a module
+# read; per state and column, the pin's between the two (ages only
+# grow); every state but LISTEN aged, SYN_SENT and SYN_RECV too, with
+# two connects 1.5 s old to an address routed to lo (nothing answers).
+pin_ages() {
+	in_ns ip route add 192.0.2.0/24 dev lo
+	for _ in 1 2; do
+		in_ns timeout 30 bash -c 'exec 3<>/dev/tcp/192.0.2.2/80' \
+			2>/dev/null &
+	done
+	sleep 1.5
+	in_ns "$TCPSTATES" --ages --source module -j >"$F.pam1"
+	in_ns env TCPSTATES_BPF_DIR="$1" "$TCPSTATES" --ages --source pin -j \
+		>"$F.pap" 2>"$F.paerr"
+	in_ns "$TCPSTATES" --ages --source module -j >"$F.pam2"
+	for f in pam1 pap pam2; do age_rows "$F.$f" >"$F.$f.rows"; done
+	sed 's/^/# pin: /' "$F.pap.rows" "$F.paerr"
+	check "pinned tcpstates_ages: source pin, every state but LISTEN aged" \
+		rc_grep "$(wc -l <"$F.pap.rows")" 10 '"source":"pin"' "$F.pap"
+	check "pinned tcpstates_ages: 2 SYN_SENT in <10s, between two of the module's, state by state" \
+		eval "grep -q '^SYN_SENT 0 2 0 0 0 0 0\$' '$F.pap.rows' &&
+		      age_between '$F.pam1.rows' '$F.pap.rows' '$F.pam2.rows'"
+	pkill -f 'dev/tcp/192.0.2.2/80'
+	in_ns ip route del 192.0.2.0/24 dev lo
+	in_ns env TCPSTATES_PROC_AGES=/nonexistent TCPSTATES_BPF_DIR="$1" \
+		"$TCPSTATES" --ages -j >"$F.paa"
+	check "--ages without the module's file: the pin" \
+		grep -q '"source":"pin"' "$F.paa"
+}
 
 # --check-tw: in a netns of its own holding 20 TIME_WAIT sockets made
 # just before (they last 60 s; the helper's, made earlier in the test
@@ -878,6 +914,7 @@ else
 		pin_ports "$pins"
 		pin_all "$pins"
 		pin_tr "$pins"
+		pin_ages "$pins"
 		# The probe-read walk (6.1) takes a step a bucket: 8M buckets
 		# of it take twice as long as 16M of plain loads (2M took 133
 		# ms under TCG, too close to its last stretch, about 20 ms).
