@@ -44,6 +44,7 @@ enum {
 	TS_NO_PERM,
 	TS_NO_PROG,
 	TS_TOO_COMPLEX,
+	TS_VERIFIER_NO,
 };
 
 static const char * const ts_reasons[] = {
@@ -51,13 +52,16 @@ static const char * const ts_reasons[] = {
 	"not permitted: needs root (CAP_BPF, CAP_PERFMON), and no lockdown confidentiality",
 	"the kernel refused the program: needs bpf_loop (5.17) and a task iterator filtered to one thread (6.1)",
 	"the kernel's verifier gave up on the program (too complex for it: a million instructions explored); please report this kernel's release",
+	"the kernel's verifier refused the program (TCPSTATES_BPF_DEBUG=1 prints why); please report this kernel's release",
 };
 
 /*
- * E2BIG is two answers: a kernel older than the loader's bpf_attr (5.10
- * does not know fd_array), or, from 6.1 on, a verifier that gave up.
+ * Whether the kernel has all the programs need (6.1): then E2BIG is a
+ * verifier that gave up, not a kernel older than the loader's bpf_attr
+ * (5.10 does not know fd_array), and EINVAL or EACCES the verifier's no,
+ * not a helper the kernel lacks.
  */
-static bool ts_verifier_gave_up(void)
+static bool ts_kernel_has_all(void)
 {
 	struct utsname u;
 	unsigned int major, minor;
@@ -80,11 +84,14 @@ const char *ts_bpf_reason(int ret, const char *refused)
 	case EPERM:
 		return ts_reasons[TS_NO_PERM];
 	case E2BIG:
-		if (ts_verifier_gave_up())
+		if (ts_kernel_has_all())
 			return ts_reasons[TS_TOO_COMPLEX];
 		return refused ?: ts_reasons[TS_NO_PROG];
 	case EACCES:	/* the verifier's no */
 	case EINVAL:
+		if (ts_kernel_has_all())
+			return ts_reasons[TS_VERIFIER_NO];
+		return refused ?: ts_reasons[TS_NO_PROG];
 	case TS_ENOTSUPP:
 	case EOPNOTSUPP:
 	case ESRCH:
