@@ -14,6 +14,8 @@
 #   scripts/bench.sh connrate the connection-rate lane alone (make
 #                             bench-connrate): CONNRATE_ROUNDS [5] windows
 #                             of CONNRATE_S [5] seconds, module off and on
+#                             in the guest, then the pin's hook off and on
+#                             natively
 #
 # Environment (defaults in brackets):
 #   BENCH_KERNELS      kernels of kernels.sh to run in [6.12]
@@ -71,7 +73,27 @@ connrate() {
 			"$abi" "$pl" "CONNRATE_ROUNDS=${CONNRATE_ROUNDS:-5} \
 CONNRATE_S=${CONNRATE_S:-5} ./connrate.sh" | tee -a "$out/connrate.out"
 	done < <(KERNELS=${BENCH_KERNELS:-6.12} "$root/scripts/kernels.sh")
+	connrate_native
 	grep -q '^connrate median' "$out/connrate.out"
+}
+
+# connrate_native: the same loop natively, on this host's kernel, with
+# and without the pin's tracepoint program (tcpstates pin): native
+# figures.  Needs root and BPF; without them it says why in one line.
+connrate_native() {
+	local reader=$root/userspace/tcpstates
+
+	make -s -C "$root/userspace"
+	if [ "$(id -u)" != 0 ] || [ ! -e /sys/kernel/btf/vmlinux ]; then
+		echo "# bench: connrate natively: skipped, needs root and BTF" |
+			tee -a "$out/connrate.out"
+		return 0
+	fi
+	echo "# bench: connrate natively ($(uname -r)), the pin's tracepoint program"
+	(cd "$root/selftests/bench" &&
+		CONNRATE_PIN=$reader CONNRATE_ROUNDS=${CONNRATE_ROUNDS:-5} \
+		CONNRATE_S=${CONNRATE_S:-5} ./connrate.sh) |
+		tee -a "$out/connrate.out"
 }
 
 if [ "${1:-}" = report ]; then
