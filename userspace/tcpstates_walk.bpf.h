@@ -503,6 +503,22 @@ static __always_inline int next_head(struct ts_walk *w, __u64 *node)
 }
 
 /*
+ * A socket's cell in a plain-load walk by family, or by age: its own
+ * function, so that the walks by family and by group compile as they
+ * did before the walk by age.
+ */
+static __always_inline __u32 plain_cell(struct ts_walk *w,
+					struct sock_common *sk, __u64 addr,
+					__u32 state)
+{
+#ifdef TS_WALK_AGES
+	return ts_age_cell(&w->ages, addr, sk->skc_state, state);
+#else
+	return state * 2 + (sk->skc_family == TS_AF_INET6);
+#endif
+}
+
+/*
  * As walk_step(), with plain loads: empty buckets by the run, then a
  * bucket's chain, TS_CHAIN_RUN sockets a step: fewer steps, and the
  * helpers inlined, let the CPU overlap more of the sockets' misses.
@@ -523,11 +539,13 @@ static __always_inline long walk_step_plain(void *data, const bool groups)
 		if (sock_mine(w, (__u64)sk->skc_net.net, groups)) {
 			state = sock_state(node - w->nulls_off, sk->skc_state,
 					   w->listen);
-			if (state)
-				sock_count(w, groups, node - w->nulls_off,
-					   sk->skc_state, state,
-					   sk->skc_family == TS_AF_INET6,
-					   sk->skc_num, bpf_ntohs(sk->skc_dport));
+			if (state && groups)
+				group_count(w, state, sk->skc_num,
+					    bpf_ntohs(sk->skc_dport));
+			else if (state)
+				chain_count(w, plain_cell(w, sk,
+							  node - w->nulls_off,
+							  state));
 		}
 		node = node_number(w, sk->skc_nulls_node.next);
 	}

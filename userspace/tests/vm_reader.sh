@@ -249,6 +249,13 @@ big_reads() {
 	ip netns exec "$1" cat /proc/tcpstates_ports >"$F.bigmod2"
 }
 
+# lines_apart A B: the first lines that differ, in diff's normal format
+# or busybox's unified one (the guests' diff), on one line
+lines_apart() {
+	diff "$1" "$2" | grep -v '^\(---\|+++\|@@\)' | grep '^[-+<>]' |
+		head -n 6 | tr '\n' ' '
+}
+
 # same_file DESC FILE [TEST]: FILE is $F.bigmod, which the module's next
 # read matched (more than 1300 lines), and TEST holds; else the first
 # lines that differ.
@@ -258,8 +265,7 @@ same_file() {
 	   eval "${3:-:}"; then
 		ok "$1"
 	else
-		nok "$1" "$(diff "$F.bigmod" "$2" | grep '^[<>]' | head -n 4 |
-			    tr '\n' ' ') (module twice: $(cmp -s "$F.bigmod" "$F.bigmod2" &&
+		nok "$1" "$(lines_apart "$F.bigmod" "$2") ($(wc -l <"$2") lines; module twice: $(cmp -s "$F.bigmod" "$F.bigmod2" &&
 			    echo same || echo moved))"
 	fi
 }
@@ -308,7 +314,7 @@ pin_ports() {
 		big_reads "$big" "$pins"
 		cmp -s "$F.bigmod" "$F.bigmod2" && break
 		echo "# pin_ports: the netns moved between two reads (try $try):" \
-		     "$(diff "$F.bigmod" "$F.bigmod2" | grep '^[<>]' | head -n 4 | tr '\n' ' ')"
+		     "$(lines_apart "$F.bigmod" "$F.bigmod2")"
 		sleep 1
 	done
 	echo "# pin_ports: 1300 ports read 3 ways at $((SECONDS - t0)) s"
