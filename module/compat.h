@@ -33,6 +33,7 @@
 #include <net/inet_hashtables.h>
 #include <net/inet_timewait_sock.h>
 #include <net/ip.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/tcp.h>
 
@@ -119,6 +120,31 @@ tcpstates_listen_chain(struct inet_hashinfo *h, unsigned int slot)
 	return &h->lhash2[slot].nulls_head;
 }
 
+/*
+ * The chains a listener on @skc's local port in @skc's netns would be on:
+ * lhash2 hashes a listener by address and port, so the wildcard's chain
+ * and @skc's own address's (as the kernel's lookup of a SYN tries them).
+ * A listener on another of the host's addresses is not found.
+ */
+static inline unsigned int
+tcpstates_port_slots(const struct sock_common *skc,
+		     const struct inet_hashinfo *h, unsigned int *slots)
+{
+	const struct net *net = read_pnet(&skc->skc_net);
+	unsigned short port = skc->skc_num;
+	u32 own;
+
+#if IS_ENABLED(CONFIG_IPV6)
+	if (skc->skc_family == AF_INET6)
+		own = ipv6_portaddr_hash(net, &skc->skc_v6_rcv_saddr, port);
+	else
+#endif
+		own = ipv4_portaddr_hash(net, skc->skc_rcv_saddr, port);
+	slots[0] = ipv4_portaddr_hash(net, 0, port) & h->lhash2_mask;
+	slots[1] = own & h->lhash2_mask;
+	return slots[0] == slots[1] ? 1 : 2;
+}
+
 #else /* 5.10.y */
 
 static inline int tcpstates_tw_count(const struct net *net)
@@ -147,6 +173,15 @@ static inline struct hlist_nulls_head *
 tcpstates_listen_chain(struct inet_hashinfo *h, unsigned int slot)
 {
 	return &h->listening_hash[slot].nulls_head;
+}
+
+/* listening_hash is by port alone: one chain holds them all. */
+static inline unsigned int
+tcpstates_port_slots(const struct sock_common *skc,
+		     const struct inet_hashinfo *h, unsigned int *slots)
+{
+	slots[0] = inet_lhashfn(read_pnet(&skc->skc_net), skc->skc_num);
+	return 1;
 }
 
 #endif

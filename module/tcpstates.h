@@ -110,6 +110,24 @@ void tcpstates_show_cells(struct seq_file *seq, const u32 *cells);
 /* /proc/tcpstates_transitions */
 int tcpstates_transitions_init(void);
 void tcpstates_transitions_exit(void);
+/* Which of the by-port columns have every hook they need, as bits. */
+unsigned int tcpstates_tr_ports_whole(void);
+
+/* /proc/tcpstates_transitions_ports: its columns, the states entered. */
+enum {
+	TCPSTATES_TRP_SYN_RECV,
+	TCPSTATES_TRP_CLOSE_WAIT,
+	TCPSTATES_TRP_TIME_WAIT,
+	TCPSTATES_TRP_NR
+};
+
+struct sock_common;
+
+int tcpstates_trp_init(void);
+void tcpstates_trp_exit(void);
+void tcpstates_trp_count(const struct sock_common *skc, int col);
+void tcpstates_trp_count_in(const struct net *net, unsigned short port,
+			    int col);
 
 int tcpstates_sysfs_init(void);
 void tcpstates_sysfs_exit(void);

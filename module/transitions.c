@@ -111,6 +111,8 @@ static void tcpstates_tr_set_state(void *data, const struct sock *sk,
 	if (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV)
 		return;
 	tcpstates_tr_count(sock_net(sk), sk->sk_family, oldstate, newstate);
+	if (newstate == TCP_CLOSE_WAIT)
+		tcpstates_trp_count(&sk->__sk_common, TCPSTATES_TRP_CLOSE_WAIT);
 }
 
 /* The hashdance(tw, sk, ...): sk's state is the connection's until now. */
@@ -129,8 +131,10 @@ static int tcpstates_tr_handover(struct kprobe *p, struct pt_regs *regs)
 	if (!c)
 		return 0;
 	this_cpu_inc(c->handovers[from][f]);
-	if (tcpstates_tw_substate(tw) == TCP_TIME_WAIT)
-		this_cpu_inc(c->pairs[tcpstates_tr_index[from][TCP_TIME_WAIT]][f]);
+	if (tcpstates_tw_substate(tw) != TCP_TIME_WAIT)
+		return 0;
+	this_cpu_inc(c->pairs[tcpstates_tr_index[from][TCP_TIME_WAIT]][f]);
+	tcpstates_trp_count(&sk->__sk_common, TCPSTATES_TRP_TIME_WAIT);
 	return 0;
 }
 
@@ -152,9 +156,11 @@ static int tcpstates_tr_twfin_return(struct kretprobe_instance *ri,
 {
 	struct inet_timewait_sock *tw = *(struct inet_timewait_sock **)ri->data;
 
-	if (tcpstates_tw_substate(tw) == TCP_TIME_WAIT)
-		tcpstates_tr_count(twsk_net(tw), tw->tw_family,
-				   TCP_FIN_WAIT2, TCP_TIME_WAIT);
+	if (tcpstates_tw_substate(tw) != TCP_TIME_WAIT)
+		return 0;
+	tcpstates_tr_count(twsk_net(tw), tw->tw_family, TCP_FIN_WAIT2,
+			   TCP_TIME_WAIT);
+	tcpstates_trp_count(&tw->__tw_common, TCPSTATES_TRP_TIME_WAIT);
 	return 0;
 }
 
@@ -175,6 +181,8 @@ static int tcpstates_tr_twkill(struct kprobe *p, struct pt_regs *regs)
 /* A request hook's counters, taken at entry while the listener is held. */
 struct tcpstates_tr_req {
 	struct tcpstates_tr_cpu __percpu *c;
+	const struct net *net;
+	unsigned short port;
 	int f;
 };
 
@@ -188,6 +196,8 @@ static int tcpstates_tr_req_entry(struct kretprobe_instance *ri,
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 1;
 	d->c = tcpstates_tr_of(sock_net(sk));
+	d->net = sock_net(sk);
+	d->port = sk->sk_num;
 	d->f = tcpstates_tr_family(sk->sk_family);
 	return d->c ? 0 : 1;
 }
@@ -203,8 +213,12 @@ static void tcpstates_tr_req_count(struct kretprobe_instance *ri, int from,
 static int tcpstates_tr_reqadd_return(struct kretprobe_instance *ri,
 				      struct pt_regs *regs)
 {
-	if (tcpstates_reqsk_hashed(regs))
-		tcpstates_tr_req_count(ri, TCP_LISTEN, TCP_SYN_RECV);
+	struct tcpstates_tr_req *d = (struct tcpstates_tr_req *)ri->data;
+
+	if (!tcpstates_reqsk_hashed(regs))
+		return 0;
+	tcpstates_tr_req_count(ri, TCP_LISTEN, TCP_SYN_RECV);
+	tcpstates_trp_count_in(d->net, d->port, TCPSTATES_TRP_SYN_RECV);
 	return 0;
 }
 
@@ -297,6 +311,24 @@ static unsigned int tcpstates_tr_whole(void)
 	if (tcpstates_tr_rp_missed(&tcpstates_tr_reqdrop_rp))
 		hooks &= ~TCPSTATES_TR_REQDROP;
 	return hooks;
+}
+
+/* The by-port columns whose hooks are whole: SYN_RECV counts requests. */
+unsigned int tcpstates_tr_ports_whole(void)
+{
+	static const unsigned int needs[TCPSTATES_TRP_NR] = {
+		[TCPSTATES_TRP_SYN_RECV]	= TCPSTATES_TR_REQADD,
+		[TCPSTATES_TRP_CLOSE_WAIT]	= TCPSTATES_TR_TP,
+		[TCPSTATES_TRP_TIME_WAIT]	= TCPSTATES_TR_HANDOVER |
+						  TCPSTATES_TR_TWFIN,
+	};
+	unsigned int whole = tcpstates_tr_whole(), cols = 0;
+	int i;
+
+	for (i = 0; i < TCPSTATES_TRP_NR; i++)
+		if ((needs[i] & whole) == needs[i])
+			cols |= BIT(i);
+	return cols;
 }
 
 /* Pair @i's count for family @f, the hand-overs taken off its CLOSE. */
@@ -476,6 +508,9 @@ int tcpstates_transitions_init(void)
 	err = register_pernet_subsys(&tcpstates_tr_net_ops);
 	if (err)
 		return err;
+	err = tcpstates_trp_init();
+	if (err)
+		goto err_pernet;
 	tcpstates_tr_hooks_on();
 	tcpstates_tr_entry = proc_create("tcpstates_transitions", 0444, NULL,
 					 &tcpstates_tr_ops);
@@ -487,6 +522,8 @@ int tcpstates_transitions_init(void)
 
 err_hooks:
 	tcpstates_tr_hooks_off();
+	tcpstates_trp_exit();
+err_pernet:
 	unregister_pernet_subsys(&tcpstates_tr_net_ops);
 	return err;
 }
@@ -495,5 +532,6 @@ void tcpstates_transitions_exit(void)
 {
 	proc_remove(tcpstates_tr_entry);
 	tcpstates_tr_hooks_off();
+	tcpstates_trp_exit();
 	unregister_pernet_subsys(&tcpstates_tr_net_ops);
 }

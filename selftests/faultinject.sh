@@ -24,7 +24,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DBG=/sys/kernel/debug
 # A bound for a loop that never reaches an untouched run.
 MAX=${FAULTINJECT_MAX:-400}
-FILES="/proc/tcpstates /proc/tcpstates_ports /proc/tcpstates_close_wait /proc/tcpstates_all /proc/tcpstates_ages /proc/tcpstates_transitions"
+FILES="/proc/tcpstates /proc/tcpstates_ports /proc/tcpstates_close_wait /proc/tcpstates_all /proc/tcpstates_ages /proc/tcpstates_transitions /proc/tcpstates_transitions_ports"
 OUT=$(mktemp)
 ERR=$(mktemp)
 defer rm -f "$OUT" "$ERR"

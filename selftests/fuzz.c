@@ -87,7 +87,7 @@
 #define NR_SHOWN	(TCPSTATES_NR_STATES - TCP_ESTABLISHED)
 #define COL_CLOSE	(TCP_CLOSE - TCP_ESTABLISHED)
 
-enum kind { K_STATES, K_ALL, K_PORTS, K_CW, K_AGES, K_TRANS, K_SYSFS };
+enum kind { K_STATES, K_ALL, K_PORTS, K_CW, K_AGES, K_TRANS, K_TRP, K_SYSFS };
 
 struct mfile {
 	const char *name;
@@ -102,6 +102,7 @@ static const struct mfile files[] = {
 	{ "/proc/tcpstates_close_wait",		K_CW,		-1 },
 	{ "/proc/tcpstates_ages",		K_AGES,		-1 },
 	{ "/proc/tcpstates_transitions",	K_TRANS,	-1 },
+	{ "/proc/tcpstates_transitions_ports",	K_TRP,		-1 },
 	{ "/sys/kernel/tcpstates/max_tw_buckets",	K_SYSFS, INT_MAX },
 	{ "/sys/kernel/tcpstates/tw_reuse",		K_SYSFS, 2 },
 	{ "/sys/kernel/tcpstates/tw_count",		K_SYSFS, -1 },
@@ -112,7 +113,7 @@ static const struct mfile files[] = {
 };
 
 #define NR_FILES	((int)ARRAY_SIZE(files))
-#define NR_PROC		6	/* the first six are /proc files */
+#define NR_PROC		7	/* the first seven are /proc files */
 #define NR_WRITABLE	2	/* files[NR_PROC] and the next */
 
 /* Who a worker is, for the errors the module must give it. */
@@ -189,6 +190,7 @@ struct ctx {
 	unsigned long long sum[2];	/* /proc/tcpstates: the totals */
 	unsigned long long last;	/* the last row's group or inode */
 	int rows;
+	bool other;			/* _transitions_ports: its last row */
 	char *why;
 	size_t whylen;
 };
@@ -565,6 +567,40 @@ static int port_row(struct ctx *c, int n)
 	return 0;
 }
 
+/* Moves by port: a count each, or "-" (a column without its hooks). */
+static int trp_cells(struct ctx *c)
+{
+	int i;
+
+	for (i = 2; i < 5; i++)
+		if (strcmp(c->tok[i], "-") && num(c, i, UINT64_MAX, NULL))
+			return -1;
+	return 0;
+}
+
+/* The rows of groups in order, at most 127, then always "other -". */
+static int line_trports(struct ctx *c)
+{
+	if (c->line == 0)
+		return version(c);
+	if (c->line == 1)
+		return netns_line(c);
+	if (c->line == 2)
+		return exact(c, "direction port SYN_RECV CLOSE_WAIT TIME_WAIT");
+	if (c->other)
+		return bad(c, "a row after \"other\"");
+	if (!strcmp(c->tok[0], "other")) {
+		c->other = true;
+		if (nfields(c, 5) || word(c, 1, "-"))
+			return -1;
+	} else if (port_row(c, 5)) {
+		return -1;
+	} else if (c->rows > 127) {
+		return bad(c, "more than 127 rows");
+	}
+	return trp_cells(c);
+}
+
 static int line_ports(struct ctx *c)
 {
 	unsigned long long sum;
@@ -644,6 +680,8 @@ static int check_line(struct ctx *c)
 		return line_ages(c);
 	case K_TRANS:
 		return line_trans(c);
+	case K_TRP:
+		return line_trports(c);
 	default:
 		return line_sysfs(c);
 	}
@@ -680,10 +718,15 @@ static int check_lines(struct ctx *c)
 		[K_CW]		= -3,
 		[K_AGES]	= 3 + NR_SHOWN,
 		[K_TRANS]	= 3 + TCPSTATES_NR_TRANSITIONS,
+		[K_TRP]		= -4,
 		[K_SYSFS]	= 1,
 	};
 	int n = want[files[c->file].kind];
 
+	if (files[c->file].kind == K_TRP && !c->other) {
+		snprintf(c->why, c->whylen, "no \"other\" row");
+		return -1;
+	}
 	if (n > 0 ? c->line == n : c->line >= -n)
 		return 0;
 	snprintf(c->why, c->whylen, "%d lines, expected %s%d", c->line,

@@ -20,7 +20,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DBG=/sys/kernel/debug
 MAXTW=/proc/sys/net/ipv4/tcp_max_tw_buckets
 REUSE=/proc/sys/net/ipv4/tcp_tw_reuse
-PROC_FILES="/proc/tcpstates /proc/tcpstates_all /proc/tcpstates_ports /proc/tcpstates_close_wait /proc/tcpstates_ages /proc/tcpstates_transitions"
+PROC_FILES="/proc/tcpstates /proc/tcpstates_all /proc/tcpstates_ports /proc/tcpstates_close_wait /proc/tcpstates_ages /proc/tcpstates_transitions /proc/tcpstates_transitions_ports"
 SYS_FILES="max_tw_buckets tw_reuse tw_count scans scan_restarts scan_incomplete snapshot_bytes"
 DESC=("the fuzzer exits 0: no errno the docs do not allow, no hang, no crash"
       "every whole read of every file is well-formed, each /proc file read whole"

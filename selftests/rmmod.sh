@@ -36,6 +36,7 @@ check_reload_loop() {
 			    /proc/tcpstates_close_wait \
 			    /proc/tcpstates_all /proc/tcpstates_ages \
 			    /proc/tcpstates_transitions \
+			    /proc/tcpstates_transitions_ports \
 			    >/dev/null 2>&1
 		done) &
 		pids+=($!)

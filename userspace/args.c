@@ -70,6 +70,7 @@ static void print_help(void)
 	printf("Usage: tcpstates [OPTIONS]\n"
 	       "       tcpstates --ports|--all-netns [-s NAME] [--top N] [OPTIONS]\n"
 	       "       tcpstates --transitions [-s NAME] [OPTIONS]\n"
+	       "       tcpstates --transitions --ports [-s NAME] [--top N] [OPTIONS]\n"
 	       "       tcpstates --ages [-s NAME] [OPTIONS]\n"
 	       "       tcpstates --close-wait [--top N] [OPTIONS]\n"
 	       "       tcpstates --check-tw WARN[,CRIT] [-n NETNS] [--source SRC]\n"
@@ -81,6 +82,8 @@ static void print_help(void)
 	       "      --top N              the N rows with most sockets (in -s states)\n"
 	       "      --processes          name the processes holding the sockets\n"
 	       "      --transitions        moves between states since the module loaded or the pin\n"
+	       "                           (with --ports: entries into SYN_RECV, CLOSE_WAIT,\n"
+	       "                           TIME_WAIT by service port)\n"
 	       "      --ages               sockets by state and age: <1s ... >=1d\n"
 	       "      --close-wait         ports holding CLOSE_WAIT sockets, the oldest's age\n"
 	       "  -s, --state NAME[,NAME]  only these states (netstat or ss names)\n"
@@ -104,6 +107,7 @@ static void print_help(void)
 	       "Environment: TCPSTATES_PROC (default %s),\n"
 	       "TCPSTATES_PROC_ALL (%s), TCPSTATES_PROC_PORTS (%s),\n"
 	       "TCPSTATES_PROC_TRANSITIONS (%s),\n"
+	       "TCPSTATES_PROC_TRANSITIONS_PORTS (%s),\n"
 	       "TCPSTATES_PROC_AGES (%s),\n"
 	       "TCPSTATES_PROC_CLOSE_WAIT (%s),\n"
 	       "TCPSTATES_SYSFS (%s), TCPSTATES_PROCFS (%s),\n"
@@ -112,7 +116,7 @@ static void print_help(void)
 	       "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (any error).\n",
 	       TS_MIN_WATCH, TS_PROC_DEFAULT, TS_PROC_ALL_DEFAULT,
 	       TS_PROC_PORTS_DEFAULT, TS_PROC_TRANSITIONS_DEFAULT,
-	       TS_PROC_AGES_DEFAULT, TS_PROC_CLOSE_WAIT_DEFAULT,
+	       TS_PROC_TR_PORTS_DEFAULT, TS_PROC_AGES_DEFAULT, TS_PROC_CLOSE_WAIT_DEFAULT,
 	       TS_SYSFS_DEFAULT, TS_PROCFS_DEFAULT,
 	       TS_PIN_DIR_DEFAULT);
 }
@@ -296,10 +300,20 @@ static void set_netns(struct ts_opts *o, int c, const char *arg)
 	o->netns = o->netns_pid;
 }
 
+/* --transitions and --ports, in either order: one mode of their own. */
+static bool tr_ports_pair(enum ts_mode had, enum ts_mode mode)
+{
+	return (mode == TS_MODE_PORTS || mode == TS_MODE_TRANSITIONS) &&
+	       (had == TS_MODE_PORTS || had == TS_MODE_TRANSITIONS ||
+		had == TS_MODE_TR_PORTS) && had != mode;
+}
+
 static void set_mode(struct ts_opts *o, enum ts_mode mode)
 {
-	if (o->mode != TS_MODE_SAMPLE && o->mode != mode)
-		usage_err("--all-netns, --ports, --transitions, --ages and --close-wait exclude each other");
+	if (tr_ports_pair(o->mode, mode))
+		mode = TS_MODE_TR_PORTS;
+	else if (o->mode != TS_MODE_SAMPLE && o->mode != mode)
+		usage_err("--all-netns, --ports, --transitions, --ages and --close-wait exclude each other, but for --transitions --ports");
 	o->mode = mode;
 }
 
@@ -459,6 +473,27 @@ static void check_module_only(const struct ts_opts *o)
 }
 
 /*
+ * --transitions --ports: the module's file alone, both families together,
+ * columns SYN_RECV, CLOSE_WAIT and TIME_WAIT, which -s may narrow.
+ */
+static void check_tr_ports(const struct ts_opts *o)
+{
+	const bool *show = o->show;
+
+	if (o->mode != TS_MODE_TR_PORTS)
+		return;
+	if (o->source != TS_SRC_AUTO && o->source != TS_SRC_MODULE)
+		usage_err("--transitions --ports reads the module's %s; no pinned or sock_diag equivalent: use --source module",
+			  TS_PROC_TR_PORTS_DEFAULT);
+	if (o->procs)
+		usage_err("--processes works with the per-state table and --ports, not --transitions --ports");
+	if (o->fams != TS_FAMS_ALL)
+		usage_err("--transitions --ports counts IPv4 and IPv6 together; drop -4/-6");
+	if (!show[TCP_SYN_RECV] && !show[TCP_CLOSE_WAIT] && !show[TCP_TIME_WAIT])
+		usage_err("--transitions --ports counts entries into SYN_RECV, CLOSE_WAIT and TIME_WAIT; -s names none of them");
+}
+
+/*
  * --close-wait: the module's file, or a sock_diag dump (-4/-6 there);
  * CLOSE_WAIT only, which --processes then looks for.
  */
@@ -482,6 +517,7 @@ static void check_close_wait(struct ts_opts *o)
 static void check_mode(struct ts_opts *o)
 {
 	check_module_only(o);
+	check_tr_ports(o);
 	check_close_wait(o);
 	if (o->mode == TS_MODE_SAMPLE && o->top)
 		usage_err("--top needs --ports, --all-netns or --close-wait");

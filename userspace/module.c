@@ -3,9 +3,9 @@
  * tcpstates reader, sources layer: the module's files.  Read a whole proc
  * file, then hand /proc/tcpstates to the model's parser (parse.c) and
  * /proc/tcpstates_all or /proc/tcpstates_ports to its table parser
- * (tabular.c), /proc/tcpstates_transitions to parse_tr.c and
- * /proc/tcpstates_ages to parse_ages.c, each open error told as what to
- * do about it.
+ * (tabular.c), /proc/tcpstates_transitions and _transitions_ports to
+ * parse_tr.c and /proc/tcpstates_ages to parse_ages.c, each open error
+ * told as what to do about it.
  * May call: the model layer (sample.h, err.h), libc.
  */
 #include <errno.h>
@@ -121,8 +121,9 @@ int ts_read_table(enum ts_mode mode, const char *path, struct ts_table *t)
 }
 
 /*
- * A file only the module has, read whole for --transitions or --ages
- * (@opt): no other source to suggest when it is missing.
+ * A file only the module has, read whole for --transitions, --ages or
+ * --transitions --ports (@opt): no other source to suggest when it is
+ * missing, but the pins for --transitions.
  */
 static int read_module_only(const char *opt, const char *path, char **buf,
 			    size_t *len)
@@ -161,6 +162,19 @@ int ts_read_ages(const char *path, struct ts_ages *a)
 	if (read_module_only("--ages", path, &buf, &len))
 		return -1;
 	ret = ts_parse_ages(buf, len, path, a);
+	free(buf);
+	return ret;
+}
+
+int ts_read_tr_ports(const char *path, struct ts_tr_ports *p)
+{
+	size_t len;
+	char *buf;
+	int ret;
+
+	if (read_module_only("--transitions --ports", path, &buf, &len))
+		return -1;
+	ret = ts_parse_tr_ports(buf, len, path, p);
 	free(buf);
 	return ret;
 }

@@ -2,8 +2,9 @@
 /*
  * tcpstates reader, output layer: one sample as a table, JSON or
  * Prometheus metrics (output.c), the --all-netns and --ports tables in
- * the same three (tables.c), --transitions, --ages and --close-wait in
- * the same three (output_tr.c, output_ages.c, output_cw.c), and the
+ * the same three (tables.c), --transitions (--ports too), --ages and
+ * --close-wait in the same three (output_tr.c, output_ages.c,
+ * output_cw.c), and the
  * --check-tw status line (check.c).
  * May call: the views layer (view.h) and the layers below it, libc.
  */
@@ -51,6 +52,16 @@ struct ts_tr_view {
 	bool no_header;
 };
 
+/* --transitions --ports: the rows, the ones before them (watch), a filter. */
+struct ts_trp_view {
+	const struct ts_tr_ports *cur;
+	const struct ts_tr_ports *prev;	/* NULL: first sample, no rates */
+	const bool *show;		/* a column shows if its state does */
+	bool watch;
+	bool no_header;
+	unsigned long top;		/* 0: every row */
+};
+
 /* --ages: the sockets by age of the states shown. */
 struct ts_ages_view {
 	const struct ts_ages *cur;
@@ -89,6 +100,7 @@ void ts_print_table(enum ts_format fmt, struct ts_table *t,
 
 /* output_tr.c */
 void ts_print_transitions(enum ts_format fmt, const struct ts_tr_view *v);
+void ts_print_tr_ports(enum ts_format fmt, const struct ts_trp_view *v);
 
 /* output_ages.c */
 void ts_print_ages(enum ts_format fmt, const struct ts_ages_view *v);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Parser for the module's files of fixed grammar, /proc/tcpstates_
- * transitions and /proc/tcpstates_ages: "MAGIC VERSION", "netns INODE",
- * a column header, then exactly one row per pair or state, in one order.
+ * transitions, /proc/tcpstates_ages and /proc/tcpstates_transitions_ports:
+ * "MAGIC VERSION", "netns INODE", a column header, then exactly one row
+ * per pair or state, in one order (or rows the grammar checks itself).
  * A count read under the wrong row or column would be a silent lie, so
  * anything else is an error naming the file and the line; the grammar
  * (struct ts_grammar) says what each row holds.
@@ -133,10 +134,10 @@ static int parse_row(const struct ts_fline *l, const struct ts_grammar *g,
 			 g->ncols, cols);
 		return ts_fixed_bad(l, msg);
 	}
-	for (f = 0; f < g->name_fields; f++)
+	for (f = 0; g->name && f < g->name_fields; f++)
 		if (strcmp(l->tok[f], g->name(i, f)))
 			break;
-	if (f == g->name_fields)
+	if (!g->name || f == g->name_fields)
 		return g->row(l, i, out);
 	row_name(g, i, want, sizeof(want));
 	join(got, sizeof(got), (const char * const *)l->tok, g->name_fields);
@@ -164,18 +165,20 @@ static int parse_fline(const struct ts_fline *l, const struct ts_grammar *g,
 	return ts_fixed_bad(l, msg);
 }
 
-/* The row the file stopped short of, if it did. */
+/* The row the file stopped short of, if it did, or what end() says. */
 static int check_complete(const struct ts_fline *l,
-			  const struct ts_grammar *g)
+			  const struct ts_grammar *g, void *out)
 {
 	char want[80];
 
-	if (l->nr >= TS_FIXED_HEADER + g->nrows)
-		return 0;
 	if (l->nr < TS_FIXED_HEADER) {
 		ts_err("%s: no column header line; %s", l->file, g->hint);
 		return -1;
 	}
+	if (g->end)
+		return g->end(l, out);
+	if (l->nr >= TS_FIXED_HEADER + g->nrows)
+		return 0;
 	row_name(g, l->nr - TS_FIXED_HEADER, want, sizeof(want));
 	ts_err("%s: missing %s \"%s\" (the file ends at line %u); %s",
 	       l->file, g->row_noun, want, l->nr, g->hint);
@@ -206,5 +209,5 @@ int ts_parse_fixed(char *buf, size_t len, const char *name,
 		if (parse_fline(&l, g, netns, out))
 			return -1;
 	}
-	return check_complete(&l, g);
+	return check_complete(&l, g, out);
 }

@@ -68,6 +68,7 @@ enum ts_mode {
 	TS_MODE_TRANSITIONS,
 	TS_MODE_AGES,
 	TS_MODE_CLOSE_WAIT,		/* --ports' rows with CLOSE_WAIT, aged */
+	TS_MODE_TR_PORTS,		/* --transitions --ports */
 };
 
 /*
@@ -112,6 +113,39 @@ struct ts_transitions {
 };
 
 /*
+ * /proc/tcpstates_transitions_ports: per service port group, the
+ * connections that entered SYN_RECV, CLOSE_WAIT and TIME_WAIT since the
+ * module loaded, IPv4 and IPv6 together.  The module keeps a row for the
+ * first TS_TRP_MAX_ROWS groups and sums the others' in one last row.  A
+ * column the kernel could not count ("-" in every row) is not counted,
+ * which is not a count of 0.
+ */
+#define TS_TRP_VERSION		1
+#define TS_TRP_NR_COLS		3
+#define TS_TRP_MAX_ROWS		127
+
+/* The column's state: SYN_RECV, CLOSE_WAIT, TIME_WAIT. */
+extern const unsigned char ts_trp_states[TS_TRP_NR_COLS];
+
+struct ts_tr_port {
+	bool out;			/* "out PORT": by the remote port */
+	unsigned int port;
+	unsigned long long entered[TS_TRP_NR_COLS];
+};
+
+struct ts_tr_ports {
+	enum ts_source source;		/* the module: no other has it */
+	unsigned long long netns;
+	bool counted[TS_TRP_NR_COLS];
+	struct ts_tr_port rows[TS_TRP_MAX_ROWS];	/* the file's order */
+	size_t nrows;
+	struct ts_tr_port other;	/* "other -": groups with no row */
+	bool has_other;
+	struct timespec wall;
+	struct timespec mono;		/* for rates */
+};
+
+/*
  * /proc/tcpstates_ages: per state, the sockets in each age column (IPv4
  * and IPv6 together), youngest first: under 1 s, 10 s, 1 min, 10 min,
  * 1 h, 1 d, then a day or more.  A state without an age ("-": LISTEN)
@@ -148,6 +182,8 @@ struct ts_fline {
  * exactly nrows rows in one order, each of ncols fields, the first
  * name_fields of row i spelled as name(i, field) spells them ("SYN_RECV
  * ESTABLISHED", "LISTEN").  row() parses the rest of a row that has them.
+ * Without name(), at most nrows rows whose names row() checks itself, and
+ * end() says whether the file may end where it did.
  */
 struct ts_grammar {
 	const char *magic;
@@ -160,6 +196,7 @@ struct ts_grammar {
 	unsigned int nrows;
 	const char *(*name)(unsigned int i, unsigned int field);
 	int (*row)(const struct ts_fline *l, unsigned int i, void *out);
+	int (*end)(const struct ts_fline *l, void *out);
 };
 
 /* parse.c */
@@ -187,6 +224,8 @@ int ts_parse_fixed(char *buf, size_t len, const char *name,
 /* parse_tr.c */
 int ts_parse_transitions(char *buf, size_t len, const char *name,
 			 struct ts_transitions *tr);
+int ts_parse_tr_ports(char *buf, size_t len, const char *name,
+		      struct ts_tr_ports *p);
 
 /* parse_ages.c */
 extern const char * const *const ts_age_names;	/* [TS_NR_AGES] */

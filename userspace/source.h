@@ -17,6 +17,7 @@
 #define TS_PROC_ALL_DEFAULT	"/proc/tcpstates_all"
 #define TS_PROC_PORTS_DEFAULT	"/proc/tcpstates_ports"
 #define TS_PROC_TRANSITIONS_DEFAULT	"/proc/tcpstates_transitions"
+#define TS_PROC_TR_PORTS_DEFAULT	"/proc/tcpstates_transitions_ports"
 #define TS_PROC_AGES_DEFAULT	"/proc/tcpstates_ages"
 #define TS_PROC_CLOSE_WAIT_DEFAULT	"/proc/tcpstates_close_wait"
 #define TS_PROCFS_DEFAULT	"/proc"
@@ -48,6 +49,7 @@ int ts_read_module(const char *path, struct ts_sample *s);
 int ts_read_table(enum ts_mode mode, const char *path, struct ts_table *t);
 int ts_read_transitions(const char *path, struct ts_transitions *tr);
 int ts_read_ages(const char *path, struct ts_ages *a);
+int ts_read_tr_ports(const char *path, struct ts_tr_ports *p);
 
 /* pinread.c: the pinned files read as the module's, @reader our version */
 #define TS_PIN_CURRENT		"current"

@@ -5,7 +5,8 @@
  * from the module's walk run as a BPF program or from sock_diag netlink,
  * and manage the module's TIME_WAIT tunables.  --all-netns and --ports
  * print the module's per-namespace and per-port tables, --transitions
- * its counts of moves between states, --ages its sockets by age,
+ * its counts of moves between states (with --ports, of entries into
+ * three states by service port), --ages its sockets by age,
  * --close-wait the ports holding CLOSE_WAIT sockets and the oldest's age.
  *
  * Exit status: 0 ok, 1 runtime error (a write error on stdout too),
@@ -382,6 +383,48 @@ static int run_transitions(const struct ts_opts *o)
 	return run_watch(o, one_transitions, &c);
 }
 
+/* ---- --transitions --ports: the module's file, no other source ---- */
+
+struct ts_trp_samples {
+	struct ts_tr_ports p[2];
+	struct ts_trp_view v;
+};
+
+static int one_tr_ports(const struct ts_opts *o, unsigned long i, void *ctx)
+{
+	struct ts_trp_samples *c = ctx;
+	struct ts_tr_ports *p = &c->p[i % 2];	/* not the last shown */
+
+	if (ts_read_tr_ports(env_path("TCPSTATES_PROC_TRANSITIONS_PORTS",
+				      TS_PROC_TR_PORTS_DEFAULT), p))
+		return -1;
+	ts_now(&p->wall, &p->mono);
+	c->v.prev = i ? c->v.cur : NULL;
+	c->v.cur = p;
+	if (i && o->fmt == TS_FMT_TABLE)
+		printf("\n");
+	ts_print_tr_ports(o->fmt, &c->v);
+	return 0;
+}
+
+static int run_tr_ports(const struct ts_opts *o)
+{
+	struct ts_trp_samples *c = calloc(1, sizeof(*c));
+	int ret;
+
+	if (!c) {
+		ts_err("out of memory");
+		return 1;
+	}
+	c->v.show = o->show;
+	c->v.watch = o->watch;
+	c->v.no_header = o->no_header;
+	c->v.top = o->top;
+	ret = run_watch(o, one_tr_ports, c);
+	free(c);
+	return ret;
+}
+
 /* ---- --ages ---- */
 
 static const char *ages_path(void)
@@ -462,6 +505,8 @@ int main(int argc, char **argv)
 		return ts_finish(run_sets(&o));
 	if (o.mode == TS_MODE_TRANSITIONS)
 		return ts_finish(run_transitions(&o));
+	if (o.mode == TS_MODE_TR_PORTS)
+		return ts_finish(run_tr_ports(&o));
 	/*
 	 * The module's ages, else the pinned ones, else a sock_diag dump's
 	 * (no SYN_SENT and SYN_RECV ages): once, for a watch.

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * tcpstates reader, views layer: what of the samples and tables to show.
- * The ranking and --top cut of table rows (views.c), the owners of each
- * network namespace (owners.c) and the processes holding the sockets of
- * the shown states (procs.c).  May call: the sources layer (source.h) and
- * the model layer, libc.
+ * The ranking and --top cut of table rows and of --transitions --ports
+ * rows (views.c), the owners of each network namespace (owners.c) and the
+ * processes holding the sockets of the shown states (procs.c).  May call:
+ * the sources layer (source.h) and the model layer, libc.
  */
 #ifndef TS_VIEW_H
 #define TS_VIEW_H
@@ -33,6 +33,8 @@ struct ts_procs {
 /* views.c */
 void ts_rank_table(struct ts_table *t, const bool *show, bool filtered,
 		   unsigned long top);
+size_t ts_rank_tr_ports(const struct ts_tr_ports *p, const bool *show,
+			unsigned long top, unsigned int *idx);
 
 /* owners.c */
 void ts_find_owners(struct ts_table *t, const char *procfs);

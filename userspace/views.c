@@ -8,7 +8,8 @@
  * their total, largest first, rows with none of the shown states left
  * out; --all-netns rows by namespace inode, or ranked like ports when
  * --top is given; --close-wait rows by their oldest socket's age, then
- * by how many.  Ties keep the file order.
+ * by how many; --transitions --ports rows, with --top, by the connections
+ * that entered the shown states.  Ties keep the file order.
  * May call: the model layer (sample.h), libc.
  */
 #include <stdlib.h>
@@ -71,4 +72,41 @@ void ts_rank_table(struct ts_table *t, const bool *show, bool filtered,
 		rank_rows(t, show, filtered);
 	if (top && t->nrows > top)
 		t->nrows = top;
+}
+
+/* The connections that entered @r's shown, counted columns. */
+static unsigned long long tr_port_total(const struct ts_tr_ports *p,
+					const struct ts_tr_port *r,
+					const bool *show)
+{
+	unsigned long long sum = 0;
+	unsigned int c;
+
+	for (c = 0; c < TS_TRP_NR_COLS; c++)
+		if (p->counted[c] && show[ts_trp_states[c]])
+			sum += r->entered[c];
+	return sum;
+}
+
+/*
+ * --transitions --ports: which of @p's rows to print, in what order, as
+ * indexes into p->rows in @idx: every row in the file's order, or with
+ * @top the @top rows with the largest total, ties in the file's order
+ * (an insertion sort: stable, and 127 rows at most).  The rows stay as
+ * they are: the next sample's rates look them up.  Returns how many.
+ */
+size_t ts_rank_tr_ports(const struct ts_tr_ports *p, const bool *show,
+			unsigned long top, unsigned int *idx)
+{
+	unsigned long long total[TS_TRP_MAX_ROWS];
+	unsigned int i, j, k;
+
+	for (i = 0; i < p->nrows; i++) {
+		total[i] = tr_port_total(p, &p->rows[i], show);
+		k = i;
+		for (j = i; top && j > 0 && total[idx[j - 1]] < total[k]; j--)
+			idx[j] = idx[j - 1];
+		idx[j] = k;
+	}
+	return top && top < p->nrows ? top : p->nrows;
 }

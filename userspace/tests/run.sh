@@ -25,7 +25,8 @@ NSA=tcpstates-t$$-a
 NSB=tcpstates-t$$-b
 NE_PID=
 unset TCPSTATES_PROC TCPSTATES_SYSFS TCPSTATES_PROC_ALL TCPSTATES_PROC_PORTS \
-	TCPSTATES_PROCFS TCPSTATES_PROC_TRANSITIONS TCPSTATES_PROC_AGES
+	TCPSTATES_PROCFS TCPSTATES_PROC_TRANSITIONS TCPSTATES_PROC_AGES \
+	TCPSTATES_PROC_TRANSITIONS_PORTS
 # No pins but the tests' own: the host's, if any, would serve auto.
 export TCPSTATES_BPF_DIR=$T/no-pins
 export TZ=UTC
@@ -147,13 +148,18 @@ ports() {
 trans() {
 	TCPSTATES_PROC_TRANSITIONS=$DATA/$1 "$BIN" --transitions "${@:2}"
 }
+# trp FILE ARGS: --transitions --ports over a recorded file
+trp() {
+	TCPSTATES_PROC_TRANSITIONS_PORTS=$DATA/$1 "$BIN" --transitions --ports \
+		"${@:2}"
+}
 ages() { TCPSTATES_PROC_AGES=$DATA/$1 "$BIN" --ages "${@:2}"; }
 cw() {
 	TCPSTATES_PROC_CLOSE_WAIT=$DATA/$1 "$BIN" --close-wait "${@:2}"
 }
 inb() { ip netns exec "$NSB" "$@"; }
 export BIN DATA T NSB
-export -f module allns ports trans ages cw inb every_sample
+export -f module allns ports trans trp ages cw inb every_sample
 
 # A fake procfs: netns 4026531840 owned by PIDs 1 and 7, 4026532400 by
 # 300 and 250 (lowest wins), a process in an unlisted netns, junk entries.
@@ -589,8 +595,8 @@ expect_err "--transitions, no module, nothing pinned" 1 \
 	"not loaded?): insmod a tcpstates.ko that has it, or run tcpstates pin" \
 	env TCPSTATES_PROC_TRANSITIONS="$T/none" TCPSTATES_BPF_DIR="$T/nopins" \
 	"$BIN" --transitions
-expect_err "--transitions with --ports" 2 "exclude each other" \
-	trans tr_ok.txt --ports
+expect_err "--transitions with --ports and --all-netns" 2 \
+	"exclude each other" trans tr_ok.txt --ports --all-netns
 # Watch: the file is replaced between two samples, 0.6 s apart.
 cp "$DATA/tr_ok.txt" "$T/tr_live.txt"
 TCPSTATES_PROC_TRANSITIONS=$T/tr_live.txt "$BIN" --transitions -c 2 -w 0.6 \
@@ -622,6 +628,155 @@ assert abs(r["TIME_WAIT", "CLOSE"]["ipv6"] * b["interval"] - 12) < 0.5, r
 assert r["SYN_RECV", "ESTABLISHED"]["ipv6"] == 0, r
 assert r["LISTEN", "SYN_RECV"] == {"ipv4": None, "ipv6": None}, r' \
 	"$T/trwatch.json"
+
+# ---- --transitions --ports over recorded _transitions_ports files ----
+bad_files trp_bad_ trp
+expect_err "--transitions --ports: the wrong first line" 1 \
+	"trp_bad_first_line.txt: not a tcpstates_transitions_ports file" \
+	trp trp_bad_first_line.txt
+expect_err "--transitions --ports: a row out of order" 1 \
+	'trp_bad_order.txt:5: row "in 80" after "in 443": want the in rows, then the out rows, each by ascending port' \
+	trp trp_bad_order.txt
+expect_err "--transitions --ports: an in row after the out rows" 1 \
+	'trp_bad_out_first.txt:5: row "in 80" after "out 53"' \
+	trp trp_bad_out_first.txt
+expect_err "--transitions --ports: a row twice" 1 \
+	'trp_bad_duplicate.txt:5: row "in 80" after "in 80"' \
+	trp trp_bad_duplicate.txt
+expect_err "--transitions --ports: not a number" 1 \
+	'trp_bad_number.txt:4: not a count: "12x"' trp trp_bad_number.txt
+expect_err "--transitions --ports: no other row" 1 \
+	'trp_bad_no_other.txt: no "other -" row (the file ends at line 5)' \
+	trp trp_bad_no_other.txt
+expect_err "--transitions --ports: a row after the other row" 1 \
+	'trp_bad_after_other.txt:6: a row after the "other -" row' \
+	trp trp_bad_after_other.txt
+expect_err "--transitions --ports: \"-\" in some rows of a column" 1 \
+	'trp_bad_lone_dash.txt:5: "-" in some rows of a column only' \
+	trp trp_bad_lone_dash.txt
+expect_err "--transitions --ports: 128 port rows" 1 \
+	'trp_bad_too_many.txt:131: more than 127 port rows' \
+	trp trp_bad_too_many.txt
+expect_err "--transitions --ports: another format version" 1 \
+	"format version 2, this reader reads 1" trp trp_bad_version.txt
+run 0 trp trp_full.txt -H
+check "--transitions --ports: 127 port rows and other parse" bash -c "
+	[ \$(wc -l <'$T/out') = 129 ] &&
+	grep -qE '^other +- +5 +0 +0\$' '$T/out'"
+run 0 trp trp_ok.txt
+check "--transitions --ports table matches golden" \
+	diff -u "$GOLDEN/trp_ok.table" "$T/out"
+run 0 env TCPSTATES_PROC_TRANSITIONS_PORTS="$DATA/trp_ok.txt" "$BIN" \
+	--ports --transitions --source module
+check "--ports --transitions, either order, --source module: the same" \
+	diff -u "$GOLDEN/trp_ok.table" "$T/out"
+run 0 trp trp_dashes.txt
+check "--transitions --ports: a \"-\" column prints -, never 0" \
+	diff -u "$GOLDEN/trp_dashes.table" "$T/out"
+run 0 trp trp_empty.txt -H
+check "--transitions --ports: no port row, the other row still" \
+	diff -u - "$T/out" <<-EOF
+	other     -          0          0          0
+	Source: module, netns 4026531840, 0 of 0 groups
+	EOF
+run 0 trp trp_ok.txt --top 2 -s close-wait,time-wait
+check "--transitions --ports --top 2 -s: the largest totals, other last" \
+	diff -u - "$T/out" <<-EOF
+	DIR    PORT CLOSE_WAIT  TIME_WAIT
+	in      443         25         60
+	out      53          0          7
+	other     -          0          2
+	Source: module, netns 4026531840, 2 of 5 groups
+	EOF
+run 0 trp trp_ok.txt -j
+check "--transitions --ports JSON: rows in file order, other last" \
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+p = d["ports"]
+assert d["source"] == "module" and d["netns"] == 4026531840, d
+assert [(r["direction"], r["port"]) for r in p] == [("in", 22), ("in", 80),
+	("in", 443), ("out", 53), ("out", 3306), ("other", None)], p
+assert p[1] == {"direction": "in", "port": 80, "SYN_RECV": 12,
+		"CLOSE_WAIT": 0, "TIME_WAIT": 3}, p[1]
+assert p[-1] == {"direction": "other", "port": None, "SYN_RECV": 0,
+		 "CLOSE_WAIT": 0, "TIME_WAIT": 2}, p[-1]' "$T/out"
+run 0 trp trp_dashes.txt -j -s close-wait,syn-recv
+check "--transitions --ports JSON: null for a \"-\" column, -s columns" \
+	json "$T/out" 'd["ports"] == [
+	 {"direction": "in", "port": 80, "SYN_RECV": 12, "CLOSE_WAIT": None},
+	 {"direction": "out", "port": 3306, "SYN_RECV": 0, "CLOSE_WAIT": None},
+	 {"direction": "other", "port": None, "SYN_RECV": 0,
+	  "CLOSE_WAIT": None}]'
+run 0 trp trp_ok.txt -p
+check "--transitions --ports prometheus matches golden" \
+	diff -u "$GOLDEN/trp_ok.prom" "$T/out"
+if command -v promtool >/dev/null; then
+	check "--transitions --ports prometheus passes promtool" \
+		promtool check metrics <"$T/out"
+fi
+check "--transitions --ports prometheus: a counter, 18 samples" bash -c "
+	grep -qx '# TYPE tcpstates_port_transitions_total counter' '$T/out' &&
+	[ \$(grep -vc '^#' '$T/out') = 18 ] &&
+	grep -qx 'tcpstates_port_transitions_total{netns=\"4026531840\",direction=\"in\",port=\"80\",to=\"close_wait\"} 0' '$T/out' &&
+	! grep -q tcpstates_info '$T/out'"
+run 0 trp trp_dashes.txt -p --label site=ams1
+check "--transitions --ports prometheus: netns and --label on every sample" \
+	every_sample "$T/out" '^tcpstates_port_transitions_total{netns="4026531840",site="ams1",direction="\(in\|out\|other\)",port="[0-9]*",to="\(syn_recv\|time_wait\)"} [0-9]*$'
+check "--transitions --ports prometheus: no sample of a \"-\" column, other's port \"\"" \
+	bash -c "[ \$(grep -vc '^#' '$T/out') = 6 ] &&
+	grep -qx 'tcpstates_port_transitions_total{netns=\"4026531840\",site=\"ams1\",direction=\"other\",port=\"\",to=\"time_wait\"} 1' '$T/out'"
+for src in pin netlink bpf; do
+	expect_err "--transitions --ports --source $src is refused" 2 \
+		"--transitions --ports reads the module's /proc/tcpstates_transitions_ports; no pinned or sock_diag equivalent" \
+		trp trp_ok.txt --source "$src"
+done
+expect_err "--transitions --ports without the module" 1 \
+	"--transitions --ports needs the module's $T/none (not loaded?)" \
+	env TCPSTATES_PROC_TRANSITIONS_PORTS="$T/none" "$BIN" --transitions \
+	--ports
+expect_err "--transitions --ports -4" 2 "drop -4/-6" trp trp_ok.txt -4
+expect_err "--transitions --ports --processes" 2 "not --transitions --ports" \
+	trp trp_ok.txt --processes
+expect_err "--transitions --ports -s of none of its states" 2 \
+	"-s names none of them" trp trp_ok.txt -s estab
+expect_err "--transitions --ports with --ages" 2 "exclude each other" \
+	trp trp_ok.txt --ages
+expect_err "--transitions --ports with --watch and --prometheus" 2 \
+	"one sample" trp trp_ok.txt -p -w 1
+# Watch: the file is replaced between two samples, 0.6 s apart; a row
+# (out 6379) appears in the second.
+cp "$DATA/trp_ok.txt" "$T/trp_live.txt"
+TCPSTATES_PROC_TRANSITIONS_PORTS=$T/trp_live.txt "$BIN" --transitions \
+	--ports -c 2 -w 0.6 >"$T/trpwatch" &
+wpid=$!
+TCPSTATES_PROC_TRANSITIONS_PORTS=$T/trp_live.txt "$BIN" --transitions \
+	--ports -j -c 2 -w 0.6 >"$T/trpwatch.json" &
+jpid=$!
+sleep 0.3
+cp "$DATA/trp_later.txt" "$T/trp_live.tmp" &&
+	mv "$T/trp_live.tmp" "$T/trp_live.txt"
+wait $wpid $jpid
+check "--transitions --ports watch: no rates on the first sample" grep -qE \
+	'^in +443 +900 +25 +60 +- +- +-$' "$T/trpwatch"
+check "--transitions --ports watch: entries per second on the second" \
+	grep -qE '^in +443 +960 +31 +60 +([5-9][0-9]|1[01][0-9])\.[0-9] +([4-9]|1[01])\.[0-9] +0\.0$' \
+	"$T/trpwatch"
+check "--transitions --ports watch: two timestamped tables, rate columns" \
+	bash -c "[ \$(grep -c '^Time: ' '$T/trpwatch') = 2 ] &&
+	[ \$(grep -cE '^DIR +PORT +SYN_RECV +CLOSE_WAIT +TIME_WAIT +SYN_RECV/s +CLOSE_WAIT/s +TIME_WAIT/s\$' '$T/trpwatch') = 2 ]"
+check "--transitions --ports watch JSON: rates, a new row's from 0" \
+	python3 -c '
+import json, sys
+a, b = [json.loads(l) for l in open(sys.argv[1])]
+assert "interval" not in a and all("rates" not in r for r in a["ports"])
+i = b["interval"]
+assert 0.5 < i < 1.5, i
+r = {(p["direction"], p["port"]): p["rates"] for p in b["ports"]}
+assert abs(r["in", 443]["SYN_RECV"] * i - 60) < 0.5, r
+assert abs(r["out", 6379]["CLOSE_WAIT"] * i - 6) < 0.5, r
+assert r["other", None] == {"SYN_RECV": 0, "CLOSE_WAIT": 0,
+			    "TIME_WAIT": 0}, r' "$T/trpwatch.json"
 
 # ---- --ages over recorded /proc/tcpstates_ages files ----
 bad_files ages_bad_ ages
@@ -1317,26 +1472,31 @@ if [ -n "$ns_ready" ] && command -v setpriv >/dev/null; then
 		[ $rc = 0 ] && [ \$(stat -c %a '$T/tf/tcpstates.prom') = 644 ] &&
 		grep -q '^tcpstates_info{netns=\"$(stat -L -c %i /proc/self/ns/net)\",source=\"netlink\"} 1\$' \
 			'$T/tf/tcpstates.prom'"
-	check "host unit: no module, no transitions or ages file" bash -c "
+	check "host unit: no module, no transitions, ages or by-port file" bash -c "
 		[ ! -e '$T/tf/tcpstates_transitions.prom' ] &&
-		[ ! -e '$T/tf/tcpstates_ages.prom' ]"
+		[ ! -e '$T/tf/tcpstates_ages.prom' ] &&
+		[ ! -e '$T/tf/tcpstates_transitions_ports.prom' ]"
 	check "host unit: tcpstates_close_wait.prom from sock_diag, 0644" bash -c "
 		[ \$(stat -c %a '$T/tf/tcpstates_close_wait.prom') = 644 ] &&
 		grep -qx '# TYPE tcpstates_close_wait_oldest_seconds gauge' \
 			'$T/tf/tcpstates_close_wait.prom'"
 	TCPSTATES_PROC_TRANSITIONS=$DATA/tr_ok.txt TCPSTATES_PROC_AGES=$DATA/ages_ok.txt \
+		TCPSTATES_PROC_TRANSITIONS_PORTS=$DATA/trp_ok.txt \
 		as_unit "$UNITS/tcpstates-textfile.service" "" "$T/tf"
-	check "host unit with the module's files: its transitions and ages too" bash -c "
+	check "host unit with the module's files: its transitions, ages and moves by port too" bash -c "
 		[ $rc = 0 ] && [ \$(stat -c %a '$T/tf/tcpstates_ages.prom') = 644 ] &&
 		grep -q '^tcpstates_transitions_total{' '$T/tf/tcpstates_transitions.prom' &&
+		grep -q '^tcpstates_port_transitions_total{.*to=\"close_wait\"} ' \
+			'$T/tf/tcpstates_transitions_ports.prom' &&
 		grep -q '^tcpstates_sockets_aged{.*min_age_seconds=\"3600\"} 7\$' '$T/tf/tcpstates_ages.prom'"
 	TCPSTATES_PROC_TRANSITIONS=$DATA/tr_ok.txt TCPSTATES_PROC_AGES=$DATA/ages_bad_columns.txt \
 		as_unit "$UNITS/tcpstates-textfile.service" "" "$T/tf"
 	check "host unit, a bad ages file: exit 1, the last good file kept" bash -c "
 		[ $rc != 0 ] && grep -q 'min_age_seconds' '$T/tf/tcpstates_ages.prom'"
 	as_unit "$UNITS/tcpstates-textfile.service" "" "$T/tf"
-	check "host unit, the module gone: its two files removed" bash -c "
+	check "host unit, the module gone: its three files removed" bash -c "
 		[ $rc = 0 ] && [ ! -e '$T/tf/tcpstates_transitions.prom' ] &&
+		[ ! -e '$T/tf/tcpstates_transitions_ports.prom' ] &&
 		[ ! -e '$T/tf/tcpstates_ages.prom' ] && [ -e '$T/tf/tcpstates.prom' ]"
 	U=$UNITS/tcpstates-textfile-netns@.service
 	as_unit "$U" "$NSA" "$T/tf"
@@ -1493,6 +1653,8 @@ full "/dev/full: --all-netns JSON" 1 allns all_ok.txt -j
 full "/dev/full: --all-netns Prometheus" 1 allns all_ok.txt -p
 full "/dev/full: --transitions table" 1 trans tr_ok.txt
 full "/dev/full: --transitions Prometheus" 1 trans tr_ok.txt -p
+full "/dev/full: --transitions --ports table" 1 trp trp_ok.txt
+full "/dev/full: --transitions --ports JSON" 1 trp trp_ok.txt -j
 full "/dev/full: --ages table" 1 ages ages_ok.txt
 full "/dev/full: --ages JSON" 1 ages ages_ok.txt -j
 full "/dev/full: --ages Prometheus" 1 ages ages_ok.txt -p
@@ -1556,6 +1718,8 @@ if make -s -B -C "$T/src/userspace" CFLAGS="$SAN" LDFLAGS="$SAN" tcpstates \
 			--ports --source module ;;
 		tr_*) set -- env TCPSTATES_PROC_TRANSITIONS="$f" "$SANBIN" \
 			--transitions ;;
+		trp_*) set -- env TCPSTATES_PROC_TRANSITIONS_PORTS="$f" \
+			"$SANBIN" --transitions --ports ;;
 		ages_*) set -- env TCPSTATES_PROC_AGES="$f" "$SANBIN" --ages ;;
 		*) set -- env TCPSTATES_PROC="$f" "$SANBIN" --source module ;;
 		esac
@@ -1577,6 +1741,9 @@ if make -s -B -C "$T/src/userspace" CFLAGS="$SAN" LDFLAGS="$SAN" tcpstates \
 			"$SANBIN" --transitions -w 0.1 -c 2 -j >/dev/null
 		env TCPSTATES_PROC_AGES="$DATA/ages_dashes.txt" \
 			"$SANBIN" --ages -w 0.1 -c 2 -H >/dev/null
+		env TCPSTATES_PROC_TRANSITIONS_PORTS="$DATA/trp_ok.txt" \
+			"$SANBIN" --transitions --ports -w 0.1 -c 2 -j --top 1 \
+			>/dev/null
 		if [ -n "$ns_ready" ]; then
 			"$SANBIN" -n "$NSB" --ports --processes -j >/dev/null
 			"$SANBIN" -n "$NSA" --processes >/dev/null
@@ -1609,6 +1776,7 @@ run 0 "$BIN" --help
 check "--help names every option" bash -c "
 	for o in --processes --label -4, -6, --netns-pid 'W\\[,C\\]' \
 		 --transitions TCPSTATES_PROC_TRANSITIONS \
+		 TCPSTATES_PROC_TRANSITIONS_PORTS \
 		 --ages TCPSTATES_PROC_AGES \
 		 'at least 0.1' '3 UNKNOWN'; do
 		grep -q -- \"\$o\" '$T/out' || { echo \$o; exit 1; }

@@ -821,6 +821,14 @@ if [ -s "$F.trfile" ]; then
 	in_tw "$TCPSTATES" --transitions >"$F.trtab" 2>&1
 	check "--transitions: FIN_WAIT2 -> TIME_WAIT 20 in the table" \
 		grep -qE "^FIN_WAIT2 +TIME_WAIT +20 +0 +20$" "$F.trtab"
+	# By port: the listener's in (SYN_RECV, the server's CLOSE_WAIT),
+	# the clients' out (TIME_WAIT), the reader's grammar on the module's.
+	in_tw "$TCPSTATES" --transitions --ports >"$F.trptab" 2>&1
+	check "--transitions --ports: in PORT 20 20 0, out PORT 0 0 20, other 0" \
+		awk '/^in +[0-9]+ +20 +20 +0$/ { i++; p = $2 }
+		     /^out +[0-9]+ +0 +0 +20$/ { o++; q = $2 }
+		     /^other +- +0 +0 +0$/ { x++ }
+		     END { exit !(i == 1 && o == 1 && x == 1 && p == q) }' "$F.trptab"
 else
 	nok "--transitions: the module has no /proc/tcpstates_transitions"
 fi
