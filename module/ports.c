@@ -41,7 +41,8 @@ static u32 *tcpstates_index;			/* under tcpstates_ports_lock */
 /* Room the last walk needed: a netns read again usually needs the same. */
 static unsigned int tcpstates_ports_hint = TCPSTATES_PORTS_GUESS;
 
-static void tcpstates_show_group(struct seq_file *seq, u32 group)
+/* A group as _ports and _transitions_ports print it: "in PORT", "out PORT". */
+void tcpstates_show_group(struct seq_file *seq, u32 group)
 {
 	if (group < TCPSTATES_NR_PORTS)
 		seq_printf(seq, "in %u", group);

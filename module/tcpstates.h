@@ -105,6 +105,7 @@ u32 tcpstates_close_wait_age(const struct sock *sk);
 int tcpstates_all_open(struct inode *inode, struct file *file);
 int tcpstates_snap_release(struct inode *inode, struct file *file);
 void tcpstates_show_header(struct seq_file *seq, const char *first);
+void tcpstates_show_group(struct seq_file *seq, u32 group);
 void tcpstates_show_cells(struct seq_file *seq, const u32 *cells);
 
 /* /proc/tcpstates_transitions */

@@ -68,14 +68,6 @@ static struct tcpstates_trp_row *tcpstates_trp_row(struct tcpstates_trp_net *tn,
 	return &tn->rows[TCPSTATES_TRP_ROWS];
 }
 
-static void tcpstates_trp_add(const struct net *net, u32 group, int col)
-{
-	struct tcpstates_trp_net *tn = tcpstates_trp_of(net);
-
-	if (tn)
-		atomic64_inc(&tcpstates_trp_row(tn, group)->n[col]);
-}
-
 /* 1 when a chain holds a listener of @net on @port, -EAGAIN to retry. */
 static int tcpstates_trp_chain(struct inet_hashinfo *h, unsigned int slot,
 			       const struct net *net, unsigned short port)
@@ -111,20 +103,27 @@ static bool tcpstates_trp_listened(const struct sock_common *skc)
 	return ret == 1;
 }
 
+/* The netns's rows first: a dismantled one's moves need no lookup. */
 void tcpstates_trp_count(const struct sock_common *skc, int col)
 {
+	struct tcpstates_trp_net *tn = tcpstates_trp_of(read_pnet(&skc->skc_net));
 	u32 group = skc->skc_num;
 
+	if (!tn)
+		return;
 	if (!tcpstates_trp_listened(skc))
 		group = TCPSTATES_NR_PORTS + ntohs(skc->skc_dport);
-	tcpstates_trp_add(read_pnet(&skc->skc_net), group, col);
+	atomic64_inc(&tcpstates_trp_row(tn, group)->n[col]);
 }
 
 /* A request sock: its listener's port is a service's. */
 void tcpstates_trp_count_in(const struct net *net, unsigned short port,
 			    int col)
 {
-	tcpstates_trp_add(net, port, col);
+	struct tcpstates_trp_net *tn = tcpstates_trp_of(net);
+
+	if (tn)
+		atomic64_inc(&tcpstates_trp_row(tn, port)->n[col]);
 }
 
 static int tcpstates_trp_cmp(const void *a, const void *b)
@@ -172,11 +171,7 @@ static int tcpstates_trp_show(struct seq_file *seq, void *v)
 	seq_printf(seq, "netns %u\n", net->ns.inum);
 	seq_puts(seq, "direction port SYN_RECV CLOSE_WAIT TIME_WAIT\n");
 	for (i = 0; i < nr; i++) {
-		key = (keys[i] >> 7) - 1;
-		if (key < TCPSTATES_NR_PORTS)
-			seq_printf(seq, "in %u", key);
-		else
-			seq_printf(seq, "out %u", key - TCPSTATES_NR_PORTS);
+		tcpstates_show_group(seq, (keys[i] >> 7) - 1);
 		tcpstates_trp_show_row(seq, &tn->rows[keys[i] & 127], whole);
 	}
 	seq_puts(seq, "other -");
