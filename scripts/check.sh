@@ -218,7 +218,7 @@ lane() {
 	mkdir -p "$pl"
 	cp "$out/tcpstates.ko" "$pl/"
 	cp "$root"/selftests/{run-guest.sh,lib.sh,rmmod.sh,tunables.sh,allns.sh,ages.sh,transitions.sh,faultinject.sh,faultinject_load.sh} "$pl/"
-	cp "$root"/selftests/{stress.sh,compare_ss.sh,modprobe.sh,hardening.sh,listeners.sh,modsig.sh,fuzz.sh} "$pl/"
+	cp "$root"/selftests/{stress.sh,compare_ss.sh,modprobe.sh,hardening.sh,listeners.sh,modsig.sh,fuzz.sh,pin_transitions.sh} "$pl/"
 	cp "$root/scripts/install.sh" "$(command -v kmod)" "$pl/"
 	cp "$root"/selftests/{tcpstates_test,tcpgen,write_once,churn,readers,failnth,fuzz} "$pl/"
 	cp "$root/userspace/tcpstates" "$root"/userspace/tests/{vm_reader.sh,verified.sh} \
@@ -295,9 +295,12 @@ add_lane() {
 # CHECK_JOBS guests at a time (default 2).  Each guest's two vCPUs are
 # mostly waiting (the tests sleep for timers, TIME_WAIT, churn), so two
 # lanes side by side take little more than the longer of them.  The
-# longest lanes start first: the debug kernel, then sid's verifier.
+# longest lane starts first, the debug kernel; sid's, the next longest,
+# starts last, so that it runs after the debug lane rather than beside
+# its fuzzing and fault injection (niced beside them, sid's rmmod.sh
+# took 242 s in a CI, 16-26 s alone or beside a lighter lane).
 jobs=${CHECK_JOBS:-2}
-order=$(awk '{ print ($1 == "debug" ? 0 : $1 == "sid" ? 1 : 2), NR, $0 }' <<< "$kernels" |
+order=$(awk '{ print ($1 == "debug" ? 0 : $1 == "sid" ? 3 : 2), NR, $0 }' <<< "$kernels" |
 	sort -n -k1,1 -k2,2 | cut -d' ' -f3-)
 declare -A lane_pid=()
 running=0

@@ -24,7 +24,7 @@
 cd "$(dirname "$0")" || exit 1
 export PATH=$PWD:$PATH
 
-TESTS=${TESTS:-tcpstates_test tunables.sh allns.sh ages.sh transitions.sh listeners.sh hardening.sh vm_reader.sh modprobe.sh rmmod.sh stress.sh}
+TESTS=${TESTS:-tcpstates_test tunables.sh allns.sh ages.sh transitions.sh pin_transitions.sh listeners.sh hardening.sh vm_reader.sh modprobe.sh rmmod.sh stress.sh}
 failed=0
 planned=0
 ran=0

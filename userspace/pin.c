@@ -39,7 +39,8 @@
 #include "tcpstates_bpf.h"
 #include "tcpstates_pin_direct.lskel.h"
 #include "tcpstates_pin_probe.lskel.h"
-#include "tcpstates_pin_tr.lskel.h"
+#include "tcpstates_pin_tr_tp.lskel.h"
+#include "tcpstates_pin_tr_hooks.lskel.h"
 #include "tcpstates_pin_ages_direct.lskel.h"
 #include "tcpstates_pin_ages_probe.lskel.h"
 #include "tcpstates_ages.h"
@@ -61,7 +62,10 @@ static const char * const ts_pin_files[TS_PIN_NR_FILES] = {
 	"tcpstates", "tcpstates_ports", "tcpstates_all",
 };
 
-/* pin_tr.bpf.c's file, and the tracepoint's link that keeps it counting. */
+/*
+ * pin_tr.bpf.c's file, and the links of its hooks that keep it counting:
+ * the tracepoint's, and with it TS_PIN_TR_HOOK "_twalloc" and so on.
+ */
 #define TS_PIN_TR		"tcpstates_transitions"
 #define TS_PIN_TR_HOOK		"tcpstates_transitions_hook"
 
@@ -379,7 +383,8 @@ static void report_verified(const char *name, int fd)
  * Whether the tracepoint alone counts pair @t whole: the pairs whose
  * hooks in module/transitions.c (tcpstates_tr_needs()) are the
  * tracepoint only.  The others need a request sock's hooks, the
- * timewait hand-over or a timewait sock's own, and read "-" in the pin.
+ * timewait hand-over or a timewait sock's own: pin_tr.bpf.c's fentry and
+ * fexit programs, without which they read "-".
  */
 static bool tr_by_tracepoint(const struct tcpstates_transition *t)
 {
@@ -394,73 +399,152 @@ static bool tr_by_tracepoint(const struct tcpstates_transition *t)
 }
 
 /* The shared tables into the program's, before it counts anything. */
-static void tr_tables(struct ts_pin_tr__bss *b)
+static void tr_tables(struct ts_tr_io *io, bool hooks)
 {
 	const struct tcpstates_transition *t;
 	unsigned int i;
 
 	for (i = 0; i < TCPSTATES_NR_TRANSITIONS; i++) {
 		t = &tcpstates_transitions[i];
-		b->ts_tr_from[i] = t->from;
-		b->ts_tr_to[i] = t->to;
-		b->ts_tr_index[t->from][t->to] = i + 1;
-		if (tr_by_tracepoint(t))
-			b->ts_tr_counted |= 1U << i;
+		io->from[i] = t->from;
+		io->to[i] = t->to;
+		io->index[t->from][t->to] = i + 1;
+		if (hooks || tr_by_tracepoint(t))
+			io->counted |= 1U << i;
 	}
 	for (i = 1; i < TCPSTATES_NR_STATES; i++)
-		snprintf(b->ts_tr_names[i], sizeof(b->ts_tr_names[i]), "%s",
+		snprintf(io->names[i], sizeof(io->names[i]), "%s",
 			 tcpstates_state_names[i]);
 }
 
 /*
- * DIR/VERSION-PID/tcpstates_transitions, mode @mode, counting from now,
- * and beside it the tracepoint's link, pinned so that the counting goes
- * on after this process (0400: a link reads as nothing); 0, or -1 with
- * the reason said and nothing of it left.
+ * Hook @prog (a tp_btf, fentry or fexit program) attached, its link
+ * pinned as DIR/VERSION-PID/TS_PIN_TR_HOOK@suffix, 0400 (a link reads as
+ * nothing), so that it counts after this process; 0, or -errno.
+ */
+static int pin_hook(const char *gen, const char *suffix, int prog)
+{
+	char path[PATH_MAX];
+	int link, ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s%s", gen,
+			     TS_PIN_TR_HOOK, suffix) >= sizeof(path))
+		return -ENAMETOOLONG;
+	link = skel_raw_tracepoint_open(NULL, prog);
+	if (link < 0)
+		return -errno;
+	ret = obj_pin(link, path) || chmod(path, 0400) ? -errno : 0;
+	close(link);
+	return ret;
+}
+
+/* Every pinned hook link of @gen taken back: a try that failed. */
+static void unpin_hooks(const char *gen)
+{
+	static const char * const suffixes[] = {
+		"", "_twalloc", "_twfin_in", "_twfin", "_twkill", "_reqadd",
+		"_reqdrop",
+	};
+	char path[PATH_MAX];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", gen, TS_PIN_TR_HOOK,
+			 suffixes[i]);
+		unlink(path);
+	}
+}
+
+/*
+ * tr_hooks() and tr_tp(): pin_tr.bpf.c with every hook or the tracepoint
+ * alone, its hooks pinned, then counting (ts_tr_on) before its file is
+ * pinned; 0, the kernel's -errno if it refused a program (nothing left of
+ * it), or 1 when the file could not be pinned (said).
+ */
+static int tr_hooks(const char *gen, unsigned int mode)
+{
+	struct ts_pin_tr_hooks *s = ts_pin_tr_hooks__open();
+	int ret;
+
+	if (!s)
+		return -errno;
+	ts_bpf_log_setup(&s->ctx);
+	ret = ts_pin_tr_hooks__load(s);
+	ts_bpf_log_print("pinned transitions' hooks", ret);
+	if (ret)
+		goto out;
+	tr_tables(&s->bss->ts_tr_io, true);
+	ret = pin_hook(gen, "", s->progs.tcpstates_pin_tr_state.prog_fd);
+	ret = ret ?: pin_hook(gen, "_twalloc",
+			      s->progs.tcpstates_pin_tr_twalloc.prog_fd);
+	ret = ret ?: pin_hook(gen, "_twfin_in",
+			      s->progs.tcpstates_pin_tr_twfin_in.prog_fd);
+	ret = ret ?: pin_hook(gen, "_twfin",
+			      s->progs.tcpstates_pin_tr_twfin.prog_fd);
+	ret = ret ?: pin_hook(gen, "_twkill",
+			      s->progs.tcpstates_pin_tr_twkill.prog_fd);
+	ret = ret ?: pin_hook(gen, "_reqadd",
+			      s->progs.tcpstates_pin_tr_reqadd.prog_fd);
+	ret = ret ?: pin_hook(gen, "_reqdrop",
+			      s->progs.tcpstates_pin_tr_reqdrop.prog_fd);
+	if (ret) {
+		unpin_hooks(gen);
+		goto out;
+	}
+	s->bss->ts_tr_on = 1;
+	if (pin_file(gen, TS_PIN_TR, s->progs.tcpstates_pin_tr.prog_fd, mode)) {
+		unpin_hooks(gen);
+		ret = 1;
+	}
+out:
+	ts_pin_tr_hooks__destroy(s);
+	return ret;
+}
+
+static int tr_tp(const char *gen, unsigned int mode)
+{
+	struct ts_pin_tr_tp *s = ts_pin_tr_tp__open();
+	int ret;
+
+	if (!s)
+		return -errno;
+	ts_bpf_log_setup(&s->ctx);
+	ret = ts_pin_tr_tp__load(s);
+	ts_bpf_log_print("pinned transitions", ret);
+	if (ret)
+		goto out;
+	tr_tables(&s->bss->ts_tr_io, false);
+	ret = pin_hook(gen, "", s->progs.tcpstates_pin_tr_state.prog_fd);
+	if (ret)
+		goto out;
+	s->bss->ts_tr_on = 1;
+	if (pin_file(gen, TS_PIN_TR, s->progs.tcpstates_pin_tr.prog_fd, mode)) {
+		unpin_hooks(gen);
+		ret = 1;
+	}
+out:
+	ts_pin_tr_tp__destroy(s);
+	return ret;
+}
+
+/*
+ * DIR/VERSION-PID/tcpstates_transitions, mode @mode, counting from now:
+ * every pair where the kernel lets fentry programs in (the guests' kernels
+ * do; this machine's refuses them), else the tracepoint's alone, said in
+ * one line; 0, or -1 with the reason said and nothing of it left.
  */
 static int pin_transitions(const char *gen, unsigned int mode)
 {
-	struct ts_pin_tr *s = ts_pin_tr__open();
-	char path[PATH_MAX];
-	int ret, hook;
+	int ret = tr_hooks(gen, mode);
 
-	if (!s) {
-		ts_err("pin: %s: %s", TS_PIN_TR, strerror(errno));
-		return -1;
-	}
-	ts_bpf_log_setup(&s->ctx);
-	ret = ts_pin_tr__load(s);
-	ts_bpf_log_print("pinned transitions", ret);
-	if (ret) {
-		ts_err("pin: %s: load: %s", TS_PIN_TR,
+	if (ret >= 0)
+		return ret ? -1 : 0;
+	ts_err("pin: %s: the kernel refused the request and timewait hooks (fentry, fexit): %s; their 9 pairs read -",
+	       TS_PIN_TR, strerror(-ret));
+	ret = tr_tp(gen, mode);
+	if (ret < 0)
+		ts_err("pin: %s: %s", TS_PIN_TR,
 		       ts_bpf_reason(ret, TS_PIN_REFUSED));
-		goto out;
-	}
-	tr_tables(s->bss);
-	hook = ts_pin_tr__tcpstates_pin_tr_state__attach(s);
-	if (hook < 0) {
-		ret = -errno;
-		ts_err("pin: %s: attach: %s", TS_PIN_TR,
-		       ts_bpf_reason(ret, TS_PIN_REFUSED));
-		goto out;
-	}
-	ret = -1;
-	errno = ENAMETOOLONG;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", gen,
-			     TS_PIN_TR_HOOK) < sizeof(path))
-		ret = obj_pin(hook, path);
-	if (!ret)
-		ret = chmod(path, 0400);
-	if (ret) {
-		ts_err("pin: %s/%s: %s", gen, TS_PIN_TR_HOOK, strerror(errno));
-		unlink(path);
-		goto out;
-	}
-	ret = pin_file(gen, TS_PIN_TR, s->progs.tcpstates_pin_tr.prog_fd, mode);
-	if (ret)
-		unlink(path);
-out:
-	ts_pin_tr__destroy(s);
 	return ret ? -1 : 0;
 }
 

@@ -39,6 +39,20 @@
 #define TS_TR_CPUS		8192
 
 /*
+ * The pinned transitions' tables, in their .bss: both builds of
+ * pin_tr.bpf.c (the tracepoint alone, and with the request and timewait
+ * hooks) map it as this type, so that pin.c fills either through one
+ * pointer before anything is attached.
+ */
+struct ts_tr_io {
+	__u8 index[TS_TR_STATES][TS_TR_STATES];	/* the pair's index + 1 */
+	__u8 from[TS_TR_PAIRS];
+	__u8 to[TS_TR_PAIRS];
+	__u32 counted;				/* bit i: pair i counted */
+	char names[TS_TR_STATES][12];
+};
+
+/*
  * The pinned ages (pin_ages.bpf.c): the columns (TCPSTATES_NR_AGES,
  * checked in pin.c) and the bytes of their header line.
  */

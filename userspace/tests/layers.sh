@@ -39,7 +39,8 @@ FILES=(
 # Made by the build, from the bpf source: part of the source layer.
 GENERATED="vmlinux.h tcpstates_direct.lskel.h tcpstates_probe.lskel.h"
 GENERATED+=" tcpstates_pin_direct.lskel.h tcpstates_pin_probe.lskel.h"
-GENERATED+=" tcpstates_pin_tr.lskel.h tcpstates_pin_ages_direct.lskel.h"
+GENERATED+=" tcpstates_pin_tr_tp.lskel.h tcpstates_pin_tr_hooks.lskel.h"
+GENERATED+=" tcpstates_pin_ages_direct.lskel.h"
 GENERATED+=" tcpstates_pin_ages_probe.lskel.h"
 
 declare -A layer order

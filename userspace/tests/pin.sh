@@ -508,6 +508,12 @@ else
 	check "the pin is mode 0444 (--mode 0444), its directory traversable" \
 		bash -c "[ \"\$(stat -L -c %a '$PINS/tcpstates')\" = 444 ] &&
 			 [ \"\$(( 0\$(stat -c %a '$PINS') & 011 ))\" = 9 ]"
+	# This machine's kernel refuses fentry programs (EPERM): the pin of
+	# the transitions falls back to the tracepoint and says so, once.
+	check "tcpstates_transitions: fentry refused, one line says its 9 pairs read -, the tracepoint's link alone pinned" \
+		bash -c "[ \"\$(grep -c 'the kernel refused the request and timewait hooks (fentry, fexit): .*; their 9 pairs read -$' '$T/pin.err')\" = 1 ] &&
+			 [ -e '$PINS/current/tcpstates_transitions_hook' ] &&
+			 ! ls '$PINS/current/' | grep -q 'hook_'"
 	check "pin --check: the pins are this reader's version" \
 		"$BIN" pin --check "$PINS"
 	mkdir -p "$T/pin1"
@@ -624,8 +630,10 @@ for k in ("netns", "states", "total", "time_wait"):
 	for _ in 1 2 3; do "$BIN" pin --mode 0444 "$PINS" || echo "pin failed"; done \
 		>"$T/repin.out" 2>&1
 	wait $loop
+	# This kernel refuses fentry: each pin says its 9 pairs read "-".
 	check "pinning again 3 times while a reader loops: every read whole" \
-		bash -c "[ ! -s '$T/pin-loop.out' ] && [ ! -s '$T/repin.out' ]"
+		bash -c "[ ! -s '$T/pin-loop.out' ] &&
+			 ! grep -v 'their 9 pairs read -$' '$T/repin.out'"
 	check "pinning again swaps current, and leaves one set" \
 		bash -c "[ \"\$(readlink '$PINS/current')\" != '$old' ] &&
 			 [ \"\$(find '$PINS' -mindepth 1 -maxdepth 1 -type d | wc -l)\" = 1 ]"

@@ -349,8 +349,10 @@ pin_ports() {
 # (sockhelper, IPv4 and IPv6: listeners, connected pairs, TIME_WAIT and
 # CLOSE_WAIT, all closed as it exits), each pair the pin counts grew as
 # the module's did, the module read again after the pin unchanged on
-# those pairs (else read again, five tries a second apart), and the
-# pin's "- -" pairs are the nine only the module's kprobes count.
+# those pairs (else read again, five tries a second apart), and the pin
+# counts every pair (its fentry and fexit hooks loaded: every guest's
+# kernel allows them), the moves into TIME_WAIT and LISTEN -> SYN_RECV
+# among them.
 pin_tr() {
 	local pins=$1 ns=$NS-tr pop try
 
@@ -382,14 +384,16 @@ pin_tr() {
 	echo "# pin_tr: $try tries; $(head -c 300 "$F.trwhy")"
 	check "tcpstates_transitions pinned: each pair it counts moved as the module's, per family" \
 		grep -q '^same moved [1-9]' "$F.trwhy"
-	check "tcpstates_transitions pinned: \"- -\" on the nine pairs of the module's kprobes" \
-		grep -q 'dashes LISTEN>SYN_RECV SYN_RECV>CLOSE FIN_WAIT1>TIME_WAIT FIN_WAIT1>CLOSE FIN_WAIT2>TIME_WAIT FIN_WAIT2>CLOSE CLOSING>TIME_WAIT CLOSING>CLOSE TIME_WAIT>CLOSE$' \
-		"$F.trwhy"
+	check "tcpstates_transitions pinned: every pair counted, the request and timewait hooks in (no \"- -\")" \
+		grep -q ' dashes$' "$F.trwhy"
+	check "tcpstates_transitions pinned: into TIME_WAIT and out of LISTEN as the module's, not 0" \
+		grep -q 'hooked [1-9][0-9]* [1-9]' "$F.trwhy"
 }
 
 # tr_same: $F.trp1 - $F.trp0 equals $F.trm1 - $F.trm0 on every pair the
-# pin counts, and $F.trm2 equals $F.trm1 there: "same" and the pin's
-# "- -" pairs; else what differs.
+# pin counts, and $F.trm2 equals $F.trm1 there: "same", the pin's moves
+# into TIME_WAIT and LISTEN -> SYN_RECV, and its "- -" pairs; else what
+# differs.
 tr_same() {
 	# shellcheck disable=SC2016 # awk's own fields
 	paste -d' ' "$F.trm0" "$F.trp0" "$F.trm1" "$F.trp1" "$F.trm2" | awk '
@@ -401,8 +405,10 @@ tr_same() {
 			bad = bad " " pair ":" $3 "," $4 "," $7 "," $8 "," $11 "," $12 "," $15 "," $16 "," $19 "," $20
 		}
 		{ moved += $11 - $3 + $12 - $4 }
+		$2 == "TIME_WAIT" { tw += $15 - $7 + $16 - $8 }
+		pair == "LISTEN>SYN_RECV" { req += $15 - $7 + $16 - $8 }
 		END {
-			printf "%s moved %d dashes%s\n", bad == "" ? "same" : "differ" bad, moved, dashes
+			printf "%s moved %d hooked %d %d dashes%s\n", bad == "" ? "same" : "differ" bad, moved, tw, req, dashes
 			exit bad != ""
 		}'
 }
