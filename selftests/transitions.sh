@@ -7,9 +7,9 @@
 # pair unchanged.  Another netns sees none of them.  The same for
 # /proc/tcpstates_transitions_ports, by service port.
 #
-# TR_PIN=1 (pin_transitions.sh): the same populations read from the file
-# "tcpstates pin" leaves in bpffs, its fentry and fexit hooks counting
-# without the module; it has no by-port twin, whose checks are skipped.
+# TR_PIN=1 (pin_transitions.sh): the same populations read from the files
+# "tcpstates pin" leaves in bpffs, whose fentry and fexit hooks count
+# without the module.
 source "$(dirname "$0")/lib.sh"
 require_root
 
@@ -31,7 +31,7 @@ if [ -n "${TR_PIN:-}" ]; then
 	sed 's/^/# /' "$PINS.err"
 	rm -f "$PINS.err"
 	TR=$PINS/tcpstates_transitions
-	TRP=
+	TRP=$PINS/tcpstates_transitions_ports
 fi
 PAIRS="CLOSE:SYN_SENT SYN_SENT:ESTABLISHED SYN_SENT:SYN_RECV SYN_SENT:CLOSE
 CLOSE:LISTEN LISTEN:SYN_RECV LISTEN:CLOSE SYN_RECV:ESTABLISHED
@@ -41,7 +41,7 @@ FIN_WAIT1:CLOSE FIN_WAIT2:TIME_WAIT FIN_WAIT2:CLOSE CLOSING:TIME_WAIT
 CLOSING:CLOSE TIME_WAIT:CLOSE CLOSE_WAIT:LAST_ACK CLOSE_WAIT:CLOSE
 LAST_ACK:CLOSE"
 
-if [ ! -r $TR ]; then
+if [ ! -r "$TR" ]; then
 	echo "# SKIP: no $TR (module not loaded)"
 	exit $ksft_skip
 fi
@@ -77,28 +77,13 @@ pgrammar() {
 			ok = ok && k > last
 			last = k
 		}
-		END { exit !(ok && other) }' $TRP
+		END { exit !(ok && other) }' "$TRP"
 }
 
 # snap NS FILE: a read of NS's file, and of its by-port file in FILE.p.
 snap() {
 	ip netns exec "$1" cat "$TR" > "$2"
-	if [ -n "$TRP" ]; then
-		ip netns exec "$1" cat $TRP > "$2.p"
-	else
-		: > "$2.p"
-	fi
-}
-
-# plog_test RC DESCRIPTION: log_test of a by-port check; a SKIP where
-# the file read has no by-port twin (the pin's).
-plog_test() {
-	if [ -z "$TRP" ]; then
-		SKIP_REASON="the pinned transitions have no by-port file (docs/pins.md)"
-		log_test $ksft_skip "$2"
-	else
-		log_test "$1" "$2"
-	fi
+	ip netns exec "$1" cat "$TRP" > "$2.p"
 }
 
 # pdeltas BEFORE AFTER: "DIRECTION PORT D_SYN_RECV D_CLOSE_WAIT D_TIME_WAIT"
@@ -140,13 +125,13 @@ setup_ns A B || exit 1
 ino=$(ip netns exec "$A" readlink /proc/self/ns/net | tr -cd 0-9)
 grammar "$A" "$ino"
 log_test $? "grammar: header, the 25 pairs in order, every one hooked (a count, never -)"
-[ -z "$TRP" ] || pgrammar "$A" "$ino"
-plog_test $? "by port: header, rows in group order, every column hooked, other last"
+pgrammar "$A" "$ino"
+log_test $? "by port: header, rows in group order, every column hooked, other last"
 
 snap "$B" "$W/b0"
 snap "$A" "$W/0"
 awk 'NR > 3 && !/ 0 0$/ && !/ - -$/ { bad = 1 } END { exit bad || NR < 4 }' "$W/0" &&
-	{ [ -z "$TRP" ] || [ "$(tail -n +4 "$W/0.p")" = "other - 0 0 0" ]; }
+	[ "$(tail -n +4 "$W/0.p")" = "other - 0 0 0" ]
 log_test $? "a new netns starts at 0, and with no row by port"
 
 # Active closes: the client's close() orphans it in FIN_WAIT2, a timewait
@@ -160,8 +145,8 @@ expect "$W/0" "$W/1" "CLOSE:SYN_SENT 5 0" "SYN_SENT:ESTABLISHED 5 0" \
 	"ESTABLISHED:CLOSE_WAIT 5 0" "CLOSE_WAIT:LAST_ACK 5 0" \
 	"LAST_ACK:CLOSE 5 0" "CLOSE:LISTEN 1 0" "LISTEN:CLOSE 1 0"
 log_test $? "5 active closes, v4: connect, accept, FIN_WAIT2 -> TIME_WAIT, LAST_ACK -> CLOSE"
-[ -z "$TRP" ] || DELTAS=pdeltas expect "$W/0" "$W/1" "in 7101 5 5 0" "out 7101 0 0 5"
-plog_test $? "by port: the server's SYN_RECV and CLOSE_WAIT in 7101, the client's TIME_WAIT out 7101"
+DELTAS=pdeltas expect "$W/0" "$W/1" "in 7101 5 5 0" "out 7101 0 0 5"
+log_test $? "by port: the server's SYN_RECV and CLOSE_WAIT in 7101, the client's TIME_WAIT out 7101"
 
 ip netns exec "$A" "$HERE/tcpgen" -6 -p 7102 tw 3
 snap "$A" "$W/2"
@@ -171,8 +156,8 @@ expect "$W/1" "$W/2" "CLOSE:SYN_SENT 0 3" "SYN_SENT:ESTABLISHED 0 3" \
 	"ESTABLISHED:CLOSE_WAIT 0 3" "CLOSE_WAIT:LAST_ACK 0 3" \
 	"LAST_ACK:CLOSE 0 3" "CLOSE:LISTEN 0 1" "LISTEN:CLOSE 0 1"
 log_test $? "3 active closes, v6: the same in the ipv6 column"
-[ -z "$TRP" ] || DELTAS=pdeltas expect "$W/1" "$W/2" "in 7102 3 3 0" "out 7102 0 0 3"
-plog_test $? "by port, v6: in 7102 and out 7102"
+DELTAS=pdeltas expect "$W/1" "$W/2" "in 7102 3 3 0" "out 7102 0 0 3"
+log_test $? "by port, v6: in 7102 and out 7102"
 
 # From here on the 8 TIME_WAIT above may end (60 s) between two reads
 # of a slow guest: TIME_WAIT -> CLOSE is checked in a netns of its own.
@@ -213,8 +198,8 @@ k=${k:-0}
 expect "$W/3" "$W/5" "${LEAK[@]}" "FIN_WAIT2:CLOSE 4 0" \
 	"$([ "$k" = 0 ] || echo "CLOSE_WAIT:CLOSE $k 0")"
 log_test $? "their FIN_WAIT2 timewait socks time out: FIN_WAIT2 -> CLOSE, not TIME_WAIT ($k reset)"
-[ -z "$TRP" ] || DELTAS=pdeltas expect "$W/3" "$W/5" "in 7103 4 0 0" "out 7103 0 4 0"
-plog_test $? "by port: the leak's CLOSE_WAIT is the clients', out 7103"
+DELTAS=pdeltas expect "$W/3" "$W/5" "in 7103 4 0 0" "out 7103 0 4 0"
+log_test $? "by port: the leak's CLOSE_WAIT is the clients', out 7103"
 
 # shellcheck disable=SC2046
 kill $(ip netns pids "$A") 2>/dev/null
@@ -243,7 +228,7 @@ into() {
 	fi
 }
 [ "$(into main "$W/6")" = "$(into ports "$W/6")" ]
-plog_test $? "by port: the rows add up to the pairs into SYN_RECV, CLOSE_WAIT, TIME_WAIT ($(into ports "$W/6"))"
+log_test $? "by port: the rows add up to the pairs into SYN_RECV, CLOSE_WAIT, TIME_WAIT ($(into ports "$W/6"))"
 
 # A timewait sock ended by reuse: with one local port to choose from, a
 # second connect to the same service takes the port over from the first
@@ -303,8 +288,7 @@ syn_drop() {
 	expect "$W/d0" "$W/d1" "CLOSE:LISTEN $((d4 > 0)) $((d6 > 0))" \
 		"LISTEN:CLOSE $((d4 > 0)) $((d6 > 0))" \
 		"LISTEN:SYN_RECV $d4 $d6" "SYN_RECV:CLOSE $d4 $d6" &&
-		{ [ -z "$TRP" ] ||
-		  DELTAS=pdeltas expect "$W/d0" "$W/d1" "in $4 $((d4 + d6)) 0 0"; } &&
+		DELTAS=pdeltas expect "$W/d0" "$W/d1" "in $4 $((d4 + d6)) 0 0" &&
 		[ $ret = 0 ]
 }
 syn_drop ICMP 10.9.0.50 10.9.0.1 7000 3 3 0
@@ -319,22 +303,15 @@ log_test $? "requests timed out (synack_retries=1; 3 v4, 2 v6): LISTEN -> SYN_RE
 
 # More groups than rows: 131 services, each a connection, 262 groups;
 # the first 127 keep a row, the rest go to "other", nothing is lost.
-rows_overflow() {
-	local rows s c t o
-
-	setup_ns F || return 1
-	ip netns exec "$F" "$HERE/tcpgen" -p 7200 -m 131 tw 1
-	ip netns exec "$F" cat $TRP > "$W/f.p"
-	awk 'NR > 3 && $1 != "other" { rows++ }
-	     NR > 3 { s += $3; c += $4; t += $5; if ($1 == "other") o = $3 + $4 + $5 }
-	     END { print rows, s, c, t, o }' "$W/f.p" > "$W/f.sum"
-	read -r rows s c t o < "$W/f.sum"
-	echo "# $rows rows, other $o, moves $s $c $t"
-	[ "$rows $s $c $t" = "127 131 131 131" ] && [ "$o" -gt 0 ]
-}
-rc=0
-[ -z "$TRP" ] || rows_overflow || rc=1
-plog_test $rc "by port, 262 groups: 127 rows, the rest in other, every move counted"
+setup_ns F || exit 1
+ip netns exec "$F" "$HERE/tcpgen" -p 7200 -m 131 tw 1
+ip netns exec "$F" cat "$TRP" > "$W/f.p"
+awk 'NR > 3 && $1 != "other" { rows++ }
+     NR > 3 { s += $3; c += $4; t += $5; if ($1 == "other") o = $3 + $4 + $5 }
+     END { print rows, s, c, t, o }' "$W/f.p" > "$W/f.sum"
+read -r rows s c t o < "$W/f.sum"
+[ "$rows $s $c $t" = "127 131 131 131" ] && [ "$o" -gt 0 ]
+log_test $? "by port, 262 groups: 127 rows, the rest in other ($o), every move counted ($s $c $t)"
 
 snap "$B" "$W/b1"
 expect "$W/b0" "$W/b1" && DELTAS=pdeltas expect "$W/b0" "$W/b1"

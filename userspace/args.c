@@ -473,7 +473,7 @@ static void check_module_only(const struct ts_opts *o)
 }
 
 /*
- * --transitions --ports: the module's file alone, both families together,
+ * --transitions --ports: the module's file or the pinned one, both families together,
  * columns SYN_RECV, CLOSE_WAIT and TIME_WAIT, which -s may narrow.
  */
 static void check_tr_ports(const struct ts_opts *o)
@@ -482,8 +482,9 @@ static void check_tr_ports(const struct ts_opts *o)
 
 	if (o->mode != TS_MODE_TR_PORTS)
 		return;
-	if (o->source != TS_SRC_AUTO && o->source != TS_SRC_MODULE)
-		usage_err("--transitions --ports reads the module's %s; no pinned or sock_diag equivalent: use --source module",
+	if (o->source != TS_SRC_AUTO && o->source != TS_SRC_MODULE &&
+	    o->source != TS_SRC_PIN)
+		usage_err("--transitions --ports reads the module's %s or the pinned one; no sock_diag equivalent: use --source module or pin",
 			  TS_PROC_TR_PORTS_DEFAULT);
 	if (o->procs)
 		usage_err("--processes works with the per-state table and --ports, not --transitions --ports");

@@ -123,7 +123,7 @@ int ts_read_table(enum ts_mode mode, const char *path, struct ts_table *t)
 /*
  * A file only the module has, read whole for --transitions, --ages or
  * --transitions --ports (@opt): no other source to suggest when it is
- * missing, but the pins for --transitions.
+ * missing, but the pins for the transitions.
  */
 static int read_module_only(const char *opt, const char *path, char **buf,
 			    size_t *len)
@@ -133,8 +133,11 @@ static int read_module_only(const char *opt, const char *path, char **buf,
 	ret = ts_read_file(path, buf, len);
 	if (ret == -ENOENT)
 		ts_err("%s needs the module's %s (not loaded?): insmod a tcpstates.ko that has it%s",
-		       opt, path, strcmp(opt, "--transitions") ? "" :
-		       ", or run tcpstates pin");
+		       opt, path, !strcmp(opt, "--transitions") ?
+		       ", or run tcpstates pin" :
+		       !strcmp(opt, "--transitions --ports") ?
+		       ", or run tcpstates pin on a kernel that takes fentry programs" :
+		       "");
 	else if (ret)
 		ts_err("%s: %s", path, strerror(-ret));
 	return ret ? -1 : 0;

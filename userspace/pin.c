@@ -68,12 +68,16 @@ static const char * const ts_pin_files[TS_PIN_NR_FILES] = {
  */
 #define TS_PIN_TR		"tcpstates_transitions"
 #define TS_PIN_TR_HOOK		"tcpstates_transitions_hook"
+/* Beside it where the hooks load: the moves by service port. */
+#define TS_PIN_TRP		"tcpstates_transitions_ports"
 
 /* pin_ages.bpf.c's file. */
 #define TS_PIN_AGES		"tcpstates_ages"
 
 /* The files pinned beside ts_pin_files[], each of its own program. */
-static const char * const ts_pin_extra[] = { TS_PIN_TR, TS_PIN_AGES };
+static const char * const ts_pin_extra[] = {
+	TS_PIN_TR, TS_PIN_TRP, TS_PIN_AGES,
+};
 
 static_assert(!(TS_AGES - TCPSTATES_NR_AGES),
 	      "pin_ages.bpf.c's columns are the shared ones");
@@ -438,19 +442,20 @@ static int pin_hook(const char *gen, const char *suffix, int prog)
 	return ret;
 }
 
-/* Every pinned hook link of @gen taken back: a try that failed. */
+/* Every pinned hook link and file of @gen taken back: a try that failed. */
 static void unpin_hooks(const char *gen)
 {
-	static const char * const suffixes[] = {
-		"", "_twalloc", "_twfin_in", "_twfin", "_twkill", "_reqadd",
-		"_reqdrop",
+	static const char * const names[] = {
+		TS_PIN_TR_HOOK, TS_PIN_TR_HOOK "_twalloc",
+		TS_PIN_TR_HOOK "_twfin_in", TS_PIN_TR_HOOK "_twfin",
+		TS_PIN_TR_HOOK "_twkill", TS_PIN_TR_HOOK "_reqadd",
+		TS_PIN_TR_HOOK "_reqdrop", TS_PIN_TR, TS_PIN_TRP,
 	};
 	char path[PATH_MAX];
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(suffixes); i++) {
-		snprintf(path, sizeof(path), "%s/%s%s", gen, TS_PIN_TR_HOOK,
-			 suffixes[i]);
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", gen, names[i]);
 		unlink(path);
 	}
 }
@@ -473,6 +478,8 @@ static int tr_hooks(const char *gen, unsigned int mode)
 	ts_bpf_log_print("pinned transitions' hooks", ret);
 	if (ret)
 		goto out;
+	report_verified(TS_PIN_TR, s->progs.tcpstates_pin_tr.prog_fd);
+	report_verified(TS_PIN_TRP, s->progs.tcpstates_pin_trp.prog_fd);
 	tr_tables(&s->bss->ts_tr_io, true);
 	ret = pin_hook(gen, "", s->progs.tcpstates_pin_tr_state.prog_fd);
 	ret = ret ?: pin_hook(gen, "_twalloc",
@@ -492,7 +499,8 @@ static int tr_hooks(const char *gen, unsigned int mode)
 		goto out;
 	}
 	s->bss->ts_tr_on = 1;
-	if (pin_file(gen, TS_PIN_TR, s->progs.tcpstates_pin_tr.prog_fd, mode)) {
+	if (pin_file(gen, TS_PIN_TR, s->progs.tcpstates_pin_tr.prog_fd, mode) ||
+	    pin_file(gen, TS_PIN_TRP, s->progs.tcpstates_pin_trp.prog_fd, mode)) {
 		unpin_hooks(gen);
 		ret = 1;
 	}

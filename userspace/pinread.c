@@ -40,6 +40,8 @@ static const char *pin_name(enum ts_mode mode)
 {
 	if (mode == TS_MODE_TRANSITIONS)
 		return "tcpstates_transitions";
+	if (mode == TS_MODE_TR_PORTS)
+		return "tcpstates_transitions_ports";
 	if (mode == TS_MODE_AGES)
 		return "tcpstates_ages";
 	if (mode == TS_MODE_ALL)
@@ -74,6 +76,8 @@ static unsigned long long pin_format(enum ts_mode mode)
 {
 	if (mode == TS_MODE_TRANSITIONS)
 		return TCPSTATES_TRANSITIONS_VERSION;
+	if (mode == TS_MODE_TR_PORTS)
+		return TS_TRP_VERSION;
 	if (mode == TS_MODE_AGES)
 		return TCPSTATES_AGES_VERSION;
 	return TCPSTATES_FORMAT_VERSION;
@@ -84,7 +88,8 @@ static int open_error(const struct ts_pin_file *f, enum ts_mode mode, int err)
 	if (err == ENOENT)
 		ts_err("%s: not pinned: run tcpstates pin, or use --source %s",
 		       f->path, mode == TS_MODE_ALL ? "bpf" :
-		       mode == TS_MODE_TRANSITIONS ? "module" : "netlink");
+		       mode == TS_MODE_TRANSITIONS ||
+		       mode == TS_MODE_TR_PORTS ? "module" : "netlink");
 	else if (err == EACCES || err == EPERM)
 		ts_err("%s: permission denied: the pin's mode keeps it from this user (tcpstates pin --mode)",
 		       f->path);
@@ -196,6 +201,20 @@ int ts_read_pin_transitions(const char *dir, const char *reader,
 	ret = ts_parse_transitions(f.buf, f.len, f.path, tr);
 	free(f.buf);
 	tr->source = TS_SRC_PIN;
+	return ret;
+}
+
+int ts_read_pin_tr_ports(const char *dir, const char *reader,
+			 struct ts_tr_ports *p)
+{
+	struct ts_pin_file f = { .dir = dir, .reader = reader };
+	int ret;
+
+	if (pin_read(&f, TS_MODE_TR_PORTS))
+		return -1;
+	ret = ts_parse_tr_ports(f.buf, f.len, f.path, p);
+	free(f.buf);
+	p->source = TS_SRC_PIN;
 	return ret;
 }
 

@@ -60,6 +60,8 @@ int ts_pin_check(const char *what, const char *buf, size_t len);
 int ts_read_pin(const char *dir, const char *reader, struct ts_sample *s);
 int ts_read_pin_transitions(const char *dir, const char *reader,
 			    struct ts_transitions *tr);
+int ts_read_pin_tr_ports(const char *dir, const char *reader,
+			 struct ts_tr_ports *p);
 int ts_read_pin_ages(const char *dir, const char *reader, struct ts_ages *a);
 int ts_read_pin_table(enum ts_mode mode, const char *dir, const char *reader,
 		      struct ts_table *t);

@@ -383,20 +383,32 @@ static int run_transitions(const struct ts_opts *o)
 	return run_watch(o, one_transitions, &c);
 }
 
-/* ---- --transitions --ports: the module's file, no other source ---- */
+/* ---- --transitions --ports: the module's file, or the pinned one ---- */
 
 struct ts_trp_samples {
 	struct ts_tr_ports p[2];
 	struct ts_trp_view v;
 };
 
+/* As read_transitions(): the pin makes it where the kernel takes fentry. */
+static int read_tr_ports(const struct ts_opts *o, struct ts_tr_ports *p)
+{
+	const char *path = env_path("TCPSTATES_PROC_TRANSITIONS_PORTS",
+				    TS_PROC_TR_PORTS_DEFAULT);
+
+	if (o->source == TS_SRC_PIN ||
+	    (o->source == TS_SRC_AUTO && access(path, F_OK) &&
+	     ts_pin_has(pin_dir(), TS_MODE_TR_PORTS)))
+		return ts_read_pin_tr_ports(pin_dir(), TS_VERSION, p);
+	return ts_read_tr_ports(path, p);
+}
+
 static int one_tr_ports(const struct ts_opts *o, unsigned long i, void *ctx)
 {
 	struct ts_trp_samples *c = ctx;
 	struct ts_tr_ports *p = &c->p[i % 2];	/* not the last shown */
 
-	if (ts_read_tr_ports(env_path("TCPSTATES_PROC_TRANSITIONS_PORTS",
-				      TS_PROC_TR_PORTS_DEFAULT), p))
+	if (read_tr_ports(o, p))
 		return -1;
 	ts_now(&p->wall, &p->mono);
 	c->v.prev = i ? c->v.cur : NULL;

@@ -27,7 +27,7 @@ FILES=(
 	parse_fixed.c:model parse_tr.c:model parse_ages.c:model
 	source.h:source tcpstates_bpf.h:source tcpstates_walk.bpf.h:source
 	tcpstates_pin.bpf.h:source tcpstates.bpf.c:source pin.bpf.c:source
-	pin_tr.bpf.c:source pin_ages.bpf.c:source
+	pin_trports.bpf.h:source pin_tr.bpf.c:source pin_ages.bpf.c:source
 	module.c:source tunables.c:source netlink.c:source netlink_ages.c:source
 	pinread.c:source
 	bpf.c:source bpf_none.c:source pin.c:source

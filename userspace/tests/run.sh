@@ -726,15 +726,32 @@ check "--transitions --ports prometheus: netns and --label on every sample" \
 check "--transitions --ports prometheus: no sample of a \"-\" column, other's port \"\"" \
 	bash -c "[ \$(grep -vc '^#' '$T/out') = 6 ] &&
 	grep -qx 'tcpstates_port_transitions_total{netns=\"4026531840\",site=\"ams1\",direction=\"other\",port=\"\",to=\"time_wait\"} 1' '$T/out'"
-for src in pin netlink bpf; do
+for src in netlink bpf; do
 	expect_err "--transitions --ports --source $src is refused" 2 \
-		"--transitions --ports reads the module's /proc/tcpstates_transitions_ports; no pinned or sock_diag equivalent" \
+		"--transitions --ports reads the module's /proc/tcpstates_transitions_ports or the pinned one; no sock_diag equivalent: use --source module or pin" \
 		trp trp_ok.txt --source "$src"
 done
-expect_err "--transitions --ports without the module" 1 \
-	"--transitions --ports needs the module's $T/none (not loaded?)" \
-	env TCPSTATES_PROC_TRANSITIONS_PORTS="$T/none" "$BIN" --transitions \
-	--ports
+expect_err "--transitions --ports without the module, nothing pinned" 1 \
+	"--transitions --ports needs the module's $T/none (not loaded?): insmod a tcpstates.ko that has it, or run tcpstates pin on a kernel that takes fentry programs" \
+	env TCPSTATES_PROC_TRANSITIONS_PORTS="$T/none" \
+	TCPSTATES_BPF_DIR="$T/nopins" "$BIN" --transitions --ports
+# The pinned by-port file (pin_trports.bpf.h) is the module's grammar.
+trpins "$T/trppins" trp_ok.txt tcpstates_transitions_ports
+trp trp_ok.txt -j | tr_cut >"$T/trp_mod.cut"
+run 0 env TCPSTATES_PROC_TRANSITIONS_PORTS="$T/none" \
+	TCPSTATES_BPF_DIR="$T/trppins" "$BIN" --transitions --ports -j
+check "--transitions --ports without the module: the pinned file, source pin" \
+	eval "grep -q '\"source\":\"pin\"' '$T/out' && [ ! -s '$T/err' ] &&
+	      tr_cut <'$T/out' | cmp -s - '$T/trp_mod.cut'"
+run 0 env TCPSTATES_BPF_DIR="$T/trppins" "$BIN" --transitions --ports \
+	--source pin -j
+check "--transitions --ports --source pin: the pinned file, with the module's there" \
+	eval "grep -q '\"source\":\"pin\"' '$T/out' &&
+	      tr_cut <'$T/out' | cmp -s - '$T/trp_mod.cut'"
+expect_err "--transitions --ports --source pin, nothing pinned" 1 \
+	"tcpstates_transitions_ports: not pinned: run tcpstates pin, or use --source module" \
+	env TCPSTATES_BPF_DIR="$T/nopins" "$BIN" --transitions --ports \
+	--source pin
 expect_err "--transitions --ports -4" 2 "drop -4/-6" trp trp_ok.txt -4
 expect_err "--transitions --ports --processes" 2 "not --transitions --ports" \
 	trp trp_ok.txt --processes
