@@ -295,12 +295,11 @@ add_lane() {
 # CHECK_JOBS guests at a time (default 2).  Each guest's two vCPUs are
 # mostly waiting (the tests sleep for timers, TIME_WAIT, churn), so two
 # lanes side by side take little more than the longer of them.  The
-# longest lane starts first, the debug kernel; sid's, the next longest,
-# starts last, so that it runs after the debug lane rather than beside
-# its fuzzing and fault injection (niced beside them, sid's rmmod.sh
-# took 242 s in a CI, 16-26 s alone or beside a lighter lane).
+# longest lanes start first: the debug kernel, then sid's verifier.
+# (Starting sid last put 6.1 beside the debug lane instead, where its
+# pinned 1300-port file came out short: see docs/pins.md, "Not yet".)
 jobs=${CHECK_JOBS:-2}
-order=$(awk '{ print ($1 == "debug" ? 0 : $1 == "sid" ? 3 : 2), NR, $0 }' <<< "$kernels" |
+order=$(awk '{ print ($1 == "debug" ? 0 : $1 == "sid" ? 1 : 2), NR, $0 }' <<< "$kernels" |
 	sort -n -k1,1 -k2,2 | cut -d' ' -f3-)
 declare -A lane_pid=()
 running=0
