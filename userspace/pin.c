@@ -442,22 +442,59 @@ static int pin_hook(const char *gen, const char *suffix, int prog)
 	return ret;
 }
 
+static void unlink_in(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+}
+
+/*
+ * The hooks' links, each pinned as TS_PIN_TR_HOOK and its suffix: the
+ * tracepoint's first (the one a tracepoint-only pin has), then in
+ * tr_hooks()'s order.
+ */
+static const char * const ts_tr_hook_suffixes[] = {
+	"", "_twalloc", "_twfin_in", "_twfin", "_twkill", "_reqadd",
+	"_reqdrop",
+};
+
 /* Every pinned hook link and file of @gen taken back: a try that failed. */
 static void unpin_hooks(const char *gen)
 {
-	static const char * const names[] = {
-		TS_PIN_TR_HOOK, TS_PIN_TR_HOOK "_twalloc",
-		TS_PIN_TR_HOOK "_twfin_in", TS_PIN_TR_HOOK "_twfin",
-		TS_PIN_TR_HOOK "_twkill", TS_PIN_TR_HOOK "_reqadd",
-		TS_PIN_TR_HOOK "_reqdrop", TS_PIN_TR, TS_PIN_TRP,
-	};
 	char path[PATH_MAX];
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		snprintf(path, sizeof(path), "%s/%s", gen, names[i]);
+	for (i = 0; i < ARRAY_SIZE(ts_tr_hook_suffixes); i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", gen, TS_PIN_TR_HOOK,
+			 ts_tr_hook_suffixes[i]);
 		unlink(path);
 	}
+	unlink_in(gen, TS_PIN_TR);
+	unlink_in(gen, TS_PIN_TRP);
+}
+
+/* Each of @s's hooks attached and pinned, in ts_tr_hook_suffixes[]'s order. */
+static int tr_pin_hooks(const char *gen, const struct ts_pin_tr_hooks *s)
+{
+	const int hooks[] = {
+		s->progs.tcpstates_pin_tr_state.prog_fd,
+		s->progs.tcpstates_pin_tr_twalloc.prog_fd,
+		s->progs.tcpstates_pin_tr_twfin_in.prog_fd,
+		s->progs.tcpstates_pin_tr_twfin.prog_fd,
+		s->progs.tcpstates_pin_tr_twkill.prog_fd,
+		s->progs.tcpstates_pin_tr_reqadd.prog_fd,
+		s->progs.tcpstates_pin_tr_reqdrop.prog_fd,
+	};
+	unsigned int i;
+	int ret = 0;
+
+	static_assert(ARRAY_SIZE(hooks) == ARRAY_SIZE(ts_tr_hook_suffixes),
+		      "a suffix for each hook");
+	for (i = 0; i < ARRAY_SIZE(hooks) && !ret; i++)
+		ret = pin_hook(gen, ts_tr_hook_suffixes[i], hooks[i]);
+	return ret;
 }
 
 /*
@@ -481,19 +518,7 @@ static int tr_hooks(const char *gen, unsigned int mode)
 	report_verified(TS_PIN_TR, s->progs.tcpstates_pin_tr.prog_fd);
 	report_verified(TS_PIN_TRP, s->progs.tcpstates_pin_trp.prog_fd);
 	tr_tables(&s->bss->ts_tr_io, true);
-	ret = pin_hook(gen, "", s->progs.tcpstates_pin_tr_state.prog_fd);
-	ret = ret ?: pin_hook(gen, "_twalloc",
-			      s->progs.tcpstates_pin_tr_twalloc.prog_fd);
-	ret = ret ?: pin_hook(gen, "_twfin_in",
-			      s->progs.tcpstates_pin_tr_twfin_in.prog_fd);
-	ret = ret ?: pin_hook(gen, "_twfin",
-			      s->progs.tcpstates_pin_tr_twfin.prog_fd);
-	ret = ret ?: pin_hook(gen, "_twkill",
-			      s->progs.tcpstates_pin_tr_twkill.prog_fd);
-	ret = ret ?: pin_hook(gen, "_reqadd",
-			      s->progs.tcpstates_pin_tr_reqadd.prog_fd);
-	ret = ret ?: pin_hook(gen, "_reqdrop",
-			      s->progs.tcpstates_pin_tr_reqdrop.prog_fd);
+	ret = tr_pin_hooks(gen, s);
 	if (ret) {
 		unpin_hooks(gen);
 		goto out;
@@ -522,9 +547,12 @@ static int tr_tp(const char *gen, unsigned int mode)
 	if (ret)
 		goto out;
 	tr_tables(&s->bss->ts_tr_io, false);
-	ret = pin_hook(gen, "", s->progs.tcpstates_pin_tr_state.prog_fd);
-	if (ret)
+	ret = pin_hook(gen, ts_tr_hook_suffixes[0],
+		       s->progs.tcpstates_pin_tr_state.prog_fd);
+	if (ret) {
+		unpin_hooks(gen);
 		goto out;
+	}
 	s->bss->ts_tr_on = 1;
 	if (pin_file(gen, TS_PIN_TR, s->progs.tcpstates_pin_tr.prog_fd, mode)) {
 		unpin_hooks(gen);
@@ -803,14 +831,6 @@ static bool pinned(const char *gen, const char *name)
 
 	return (size_t)snprintf(path, sizeof(path), "%s/%s", gen, name) <
 	       sizeof(path) && !access(path, F_OK);
-}
-
-static void unlink_in(const char *dir, const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	unlink(path);
 }
 
 /* "1.0" as bpffs takes a name: "1_0". */
